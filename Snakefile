@@ -1,0 +1,20 @@
+# What makes good supervision for hard reasoning tasks? (He, Yin, Peng; NAACL 2025), as a workflow.
+#
+#   snakemake --cores all                 # the embedded default (config/config.yaml)
+#   snakemake --cores all --use-conda     # the same, each rule in its own conda env
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/world.smk"
+include: "rules/teachers.smk"
+include: "rules/sets.smk"
+include: "rules/data_tables.smk"
+
+
+rule all:
+    input:
+        data_tables(),
+    default_target: True

@@ -1,0 +1,61 @@
+# Config validation and input functions shared by every rule file.
+import os
+import sys
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# The study's logic lives in the guiding package under src/; scripts import it from there,
+# also inside per-rule conda envs (which install only third-party packages).
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+
+from guiding.config import check_config, set_specs, stage2_runs, studied_sets  # noqa: E402
+
+validate(config, schema="../config/schema.yaml", set_default=True)
+check_config(config)
+
+SETS = set_specs(config)
+TEACHERS = sorted(config["teachers"])
+KINDS = ["hard", "subtask"]
+SPLITS = ["train_easy", "train_hard", "eval_easy", "eval_hard"]
+
+
+wildcard_constraints:
+    teacher="[A-Za-z0-9]+",
+    kind="hard|subtask",
+    error_rate=r"\d+",
+    split="|".join(SPLITS),
+
+
+def tasks_of_kind(wildcards):
+    """Tasks a teacher solves: the hard pool or the filtered subtasks."""
+    if wildcards.kind == "hard":
+        return "results/data/tasks/train_hard.jsonl"
+    return "results/data/subtasks/filtered.jsonl"
+
+
+def error_rate_set_inputs(wildcards):
+    """A subtask set also needs the teacher's hard pairs: it holds the subtasks of the same hard tasks."""
+    inputs = {"pairs": f"results/data/pairs/{wildcards.teacher}/{wildcards.kind}.jsonl"}
+    if wildcards.kind == "subtask":
+        inputs["hard_pairs"] = f"results/data/pairs/{wildcards.teacher}/hard.jsonl"
+    return inputs
+
+
+def combination_parts(wildcards):
+    return {part: f"results/sets/{part}.jsonl" for part in SETS[f"combo-{wildcards.name}"]["parts"]}
+
+
+def set_files():
+    return expand("results/sets/{name}.jsonl", name=sorted(SETS))
+
+
+def data_tables():
+    return expand(
+        "results/tables/{table}.{ext}",
+        table=["data_sets", "teachers"],
+        ext=["csv", "md", "provenance.json"],
+    )

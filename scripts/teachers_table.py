@@ -1,0 +1,11 @@
+from guiding import reports
+from guiding.logs import log_to_file
+
+log_to_file(snakemake.log[0])
+reports.teachers_table(
+    list(snakemake.input.judged),
+    list(snakemake.input.pair_stats),
+    snakemake.params.teachers,
+    snakemake.output,
+    snakemake.params.config,
+)

@@ -1,0 +1,60 @@
+"""Decomposition of hard tasks into easier, self-contained subtasks, and the subtask filters.
+
+A subtask is a contiguous run of the hard task's chain. Its start value is the hard task's own
+reference intermediate, so it holds no information that the hard task lacks, and it has fewer
+steps than the hard task, so the hard task stays strictly more complex (the paper's two
+conditions). The filters are the paper's three checks, done exactly instead of by an LLM.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from .world import Program, make_task
+
+
+def split_sizes(n_steps: int, n_parts: int, rng: random.Random, min_steps: int = 2) -> list[int]:
+    """Sizes of ``n_parts`` contiguous chunks covering ``n_steps``, each at least ``min_steps``."""
+    if n_parts * min_steps > n_steps:
+        raise ValueError(f"cannot split {n_steps} steps into {n_parts} parts of at least {min_steps}")
+    sizes = [min_steps] * n_parts
+    for _ in range(n_steps - n_parts * min_steps):
+        sizes[rng.randrange(n_parts)] += 1
+    return sizes
+
+
+def decompose(task: dict, n_parts: int, rng: random.Random) -> list[dict]:
+    """Split ``task`` into ``n_parts`` subtasks whose solutions are contiguous parts of its solution."""
+    program = Program.from_dict(task["program"])
+    values = [program.start_value, *program.values()]
+    subtasks, begin = [], 0
+    for j, size in enumerate(split_sizes(len(program.steps), n_parts, rng)):
+        steps = program.steps[begin : begin + size]
+        sub = Program(steps[0].source, values[begin], steps)
+        subtasks.append(make_task(f"{task['id']}-s{j}", sub, rng, "subtask", parent_id=task["id"]))
+        begin += size
+    return subtasks
+
+
+_DEFINED = re.compile(r"Let ([a-z]) = ")
+_USED = re.compile(r"Let [a-z] = ([a-z]) ")
+
+
+def subtask_problems(subtask: dict, parent: dict, min_steps: int, max_fraction: float) -> list[str]:
+    """Reasons to drop ``subtask``; an empty list means it passes every filter."""
+    reasons = []
+    defined = set(_DEFINED.findall(subtask["problem"]))
+    if not set(_USED.findall(subtask["problem"])) <= defined:
+        reasons.append("ill_defined")  # uses a variable its own statement never defines
+    if subtask["n_steps"] < min_steps:
+        reasons.append("too_few_steps")
+    if subtask["n_steps"] >= max_fraction * parent["n_steps"]:
+        reasons.append("near_duplicate")
+    # No new information: the start value must be the parent's own intermediate result.
+    sub, full = Program.from_dict(subtask["program"]), Program.from_dict(parent["program"])
+    known = {full.start_var: full.start_value}
+    known.update({s.target: v for s, v in zip(full.steps, full.values())})
+    if known.get(sub.start_var) != sub.start_value or not set(sub.steps) <= set(full.steps):
+        reasons.append("adds_information")
+    return reasons

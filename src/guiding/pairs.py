@@ -1,0 +1,48 @@
+"""One correct and one incorrect solution per task, as the paper keeps them.
+
+A task with no incorrect sample is dropped (it cannot serve an error-rate grid). A task
+with no correct sample gets the reference solution written out by the teacher in its own
+format (the paper has the teacher rewrite the reference in its own words).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+from .world import Program, check_steps
+
+
+def make_pairs(tasks: list[dict], judged: list[dict], seed: int) -> tuple[list[dict], dict]:
+    samples = defaultdict(list)
+    for s in judged:
+        samples[s["task_id"]].append(s)
+    pairs, stats = [], {"tasks": len(tasks), "dropped_no_incorrect": 0, "reference_rewritten": 0}
+    for task in tasks:
+        rng = random.Random(f"{seed}:pair:{task['id']}")
+        ordered = sorted(samples[task["id"]], key=lambda s: s["sample"])
+        correct = [s for s in ordered if s["correct"]]
+        incorrect = [s for s in ordered if not s["correct"]]
+        if not incorrect:
+            stats["dropped_no_incorrect"] += 1
+            continue
+        if correct:
+            chosen = rng.choice(correct)
+            good = {"solution": chosen["solution"], "step_verdicts": chosen["step_verdicts"], "source": "sample"}
+        else:
+            stats["reference_rewritten"] += 1
+            verdicts = check_steps(Program.from_dict(task["program"]), task["solution"])
+            good = {"solution": task["solution"], "step_verdicts": verdicts, "source": "reference"}
+        bad = rng.choice(incorrect)
+        pairs.append({
+            "task_id": task["id"],
+            "kind": task["kind"],
+            "parent_id": task.get("parent_id"),
+            "problem": task["problem"],
+            "answer": task["answer"],
+            "n_steps": task["n_steps"],
+            "correct": good,
+            "incorrect": {"solution": bad["solution"], "step_verdicts": bad["step_verdicts"], "source": "sample"},
+        })
+    stats["pairs"] = len(pairs)
+    return pairs, stats

@@ -1,0 +1,63 @@
+"""Simulated teachers: they solve a task step by step and err at a configured per-step rate.
+
+Error styles:
+- ``slip``: the arithmetic result of the step is wrong; later steps carry the wrong value.
+- ``wrong_op``: the step applies another operation than the problem states (a misread),
+  with right arithmetic; later steps carry the resulting value.
+Every error changes the step's value, so the configured rate is the rate of wrong steps.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .world import OPERAND_RANGE, Program, apply_op, render_answer, render_step
+
+ERROR_STYLES = ("slip", "wrong_op")
+
+
+@dataclass(frozen=True)
+class SimulatedTeacher:
+    name: str
+    step_error: float
+    error_style: str
+
+    def __post_init__(self):
+        if self.error_style not in ERROR_STYLES:
+            raise ValueError(f"teacher {self.name!r}: error_style must be one of {ERROR_STYLES}, got {self.error_style!r}")
+        if not 0.0 <= self.step_error <= 1.0:
+            raise ValueError(f"teacher {self.name!r}: step_error must be in [0, 1], got {self.step_error}")
+
+    def solve(self, program: Program, rng: random.Random) -> str:
+        lines, value = [], program.start_value
+        for i, step in enumerate(program.steps, start=1):
+            op, result = step.op, apply_op(step.op, value, step.operand)
+            if rng.random() < self.step_error:
+                op, result = self._err(step.op, value, step.operand, result, rng)
+            lines.append(render_step(i, step, value, result, op=op))
+            value = result
+        lines.append(render_answer(value))
+        return "\n".join(lines)
+
+    def _err(self, op: str, value: int, operand: int, result: int, rng: random.Random) -> tuple[str, int]:
+        if self.error_style == "wrong_op":
+            options = [o for o in "+-*" if o != op and apply_op(o, value, operand) != result]
+            if options:
+                other = rng.choice(options)
+                return other, apply_op(other, value, operand)
+        # A slip (also the fallback when no other operation changes the value).
+        delta = rng.choice([d for d in range(-OPERAND_RANGE[1], OPERAND_RANGE[1] + 1) if d != 0])
+        return op, result + delta
+
+
+def sample_solutions(teacher: SimulatedTeacher, tasks: list[dict], k: int, seed: int) -> list[dict]:
+    """``k`` samples per task; each sample's randomness depends only on (seed, teacher, task, index)."""
+    out = []
+    for task in tasks:
+        program = Program.from_dict(task["program"])
+        for i in range(k):
+            rng = random.Random(f"{seed}:{teacher.name}:{task['id']}:{i}")
+            out.append({"task_id": task["id"], "teacher": teacher.name, "sample": i,
+                        "solution": teacher.solve(program, rng)})
+    return out

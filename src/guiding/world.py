@@ -1,0 +1,238 @@
+"""The synthetic world: multi-step arithmetic problems whose every step is known exactly.
+
+A problem is a *program*: a start variable with a value, then a chain of steps, each
+defining a new variable from the previous one (``c = b + 4``). The number of steps is the
+difficulty. Problems state the definitions in shuffled order, so solving one means
+finding the chain; solutions walk the chain one line per step and box the answer.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass
+
+# Letters that read unambiguously in text ("l" and "o" look like digits).
+VARIABLES = "abcdefghjkmnpqrstuvwxyz"
+MAX_VALUE = 20  # default bound: every intermediate value stays in 0..max_value
+OPERAND_RANGE = (2, 5)
+
+
+@dataclass(frozen=True)
+class Step:
+    target: str
+    source: str
+    op: str  # one of "+", "-", "*"
+    operand: int
+
+
+@dataclass(frozen=True)
+class Program:
+    start_var: str
+    start_value: int
+    steps: tuple[Step, ...]
+
+    @property
+    def ask(self) -> str:
+        return self.steps[-1].target
+
+    def values(self) -> list[int]:
+        """Value after each step (the reference solution's intermediate results)."""
+        value, out = self.start_value, []
+        for step in self.steps:
+            value = apply_op(step.op, value, step.operand)
+            out.append(value)
+        return out
+
+    @property
+    def answer(self) -> int:
+        return self.values()[-1]
+
+    def to_dict(self) -> dict:
+        return {
+            "start_var": self.start_var,
+            "start_value": self.start_value,
+            "steps": [asdict(s) for s in self.steps],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Program":
+        return cls(d["start_var"], int(d["start_value"]), tuple(Step(**s) for s in d["steps"]))
+
+
+def apply_op(op: str, a: int, b: int) -> int:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    raise ValueError(f"unknown operation {op!r}")
+
+
+def _allowed_ops(value: int, operand: int, max_value: int) -> list[str]:
+    ops = []
+    if value + operand <= max_value:
+        ops.append("+")
+    if value - operand >= 0:
+        ops.append("-")
+    if operand <= 3 and value * operand <= max_value and value > 0:
+        ops.append("*")
+    return ops
+
+
+def random_program(rng: random.Random, n_steps: int, max_value: int = MAX_VALUE) -> Program:
+    names = rng.sample(VARIABLES, n_steps + 1)
+    value = rng.randint(0, max_value)
+    start_value, steps = value, []
+    for i in range(n_steps):
+        while True:
+            operand = rng.randint(*OPERAND_RANGE)
+            ops = _allowed_ops(value, operand, max_value)
+            if ops:
+                break
+        op = rng.choice(ops)
+        steps.append(Step(names[i + 1], names[i], op, operand))
+        value = apply_op(op, value, operand)
+    return Program(names[0], start_value, tuple(steps))
+
+
+# ---------------------------------------------------------------- rendering
+
+def render_problem(program: Program, order: list[int] | None = None) -> str:
+    """Problem text; ``order`` permutes the step definitions (the shuffle is part of the task)."""
+    order = list(range(len(program.steps))) if order is None else order
+    parts = [f"Let {program.start_var} = {program.start_value}."]
+    for i in order:
+        s = program.steps[i]
+        parts.append(f"Let {s.target} = {s.source} {s.op} {s.operand}.")
+    parts.append(f"Find {program.ask}.")
+    return " ".join(parts)
+
+
+def render_step(index: int, step: Step, source_value: int, result: int, op: str | None = None) -> str:
+    """Solution line ``index`` (from 1); ``op`` overrides the operation actually applied (a misread).
+
+    The "Step i:" label keeps every variable preceded by a space, so a variable is the same
+    token in the problem and in the solution (a tiny student learns to copy much faster).
+    """
+    op = step.op if op is None else op
+    return f"Step {index}: {step.target} = {step.source} {op} {step.operand} = {source_value} {op} {step.operand} = {result}"
+
+
+def render_answer(answer: int | str) -> str:
+    return f"The answer is \\boxed{{{answer}}}."
+
+
+def reference_solution(program: Program) -> str:
+    lines, prev = [], program.start_value
+    for i, (step, value) in enumerate(zip(program.steps, program.values()), start=1):
+        lines.append(render_step(i, step, prev, value))
+        prev = value
+    lines.append(render_answer(program.answer))
+    return "\n".join(lines)
+
+
+def make_task(task_id: str, program: Program, rng: random.Random, kind: str, shuffle: bool = True, **extra) -> dict:
+    order = list(range(len(program.steps)))
+    if shuffle:
+        rng.shuffle(order)
+    return {
+        "id": task_id,
+        "kind": kind,
+        "n_steps": len(program.steps),
+        "problem": render_problem(program, order),
+        "solution": reference_solution(program),
+        "answer": str(program.answer),
+        "program": program.to_dict(),
+        **extra,
+    }
+
+
+# ---------------------------------------------------------------- checking
+
+_STEP_LINE = re.compile(
+    r"^Step (?P<index>\d+): (?P<target>[a-z]) = (?P<source>[a-z]) (?P<op>[-+*]) (?P<operand>\d+) = "
+    r"(?P<a>-?\d+) (?P<op2>[-+*]) (?P<b>\d+) = (?P<result>-?\d+)$"
+)
+_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
+
+
+def extract_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` in ``text``, or None."""
+    found = _BOXED.findall(text)
+    return found[-1].strip() if found else None
+
+
+def check_steps(program: Program, solution: str) -> list[bool]:
+    """Judge each written step of ``solution`` exactly; one verdict per line before the answer.
+
+    A step is correct when it defines the next variable of the chain with the operation and
+    operand the problem states, starts from the value the solution itself derived for its
+    source (so a slip is counted once, where it happens, not again in every later step that
+    carries it), and its arithmetic is right. Missing steps count as wrong.
+    """
+    lines = [ln.strip() for ln in solution.strip().splitlines() if ln.strip()]
+    step_lines = [ln for ln in lines if not _BOXED.search(ln)]
+    verdicts = []
+    carried = program.start_value
+    truth = program.values()
+    for i, step in enumerate(program.steps):
+        if i >= len(step_lines):
+            verdicts.append(False)
+            continue
+        m = _STEP_LINE.match(step_lines[i])
+        if not m:
+            verdicts.append(False)
+            carried = truth[i]  # an unreadable step produced no value: judge the next from the true one
+            continue
+        a, b, result = int(m["a"]), int(m["b"]), int(m["result"])
+        ok = (
+            int(m["index"]) == i + 1
+            and m["target"] == step.target
+            and m["source"] == step.source
+            and m["op"] == m["op2"] == step.op
+            and int(m["operand"]) == b == step.operand
+            and a == carried
+            and result == apply_op(step.op, a, b)
+        )
+        verdicts.append(ok)
+        carried = result
+    # Extra lines beyond the chain are wrong steps too.
+    verdicts.extend(False for _ in step_lines[len(program.steps):])
+    return verdicts
+
+
+# ---------------------------------------------------------------- the generated data
+
+SPLITS = ("train_easy", "train_hard", "eval_easy", "eval_hard")
+
+
+def generate_splits(seed: int, sizes: dict[str, int], easy_steps: list[int], hard_steps: list[int],
+                    shuffle: bool = True, max_value: int = MAX_VALUE) -> dict[str, list[dict]]:
+    """Disjoint task sets: easy tasks (stage 1), hard tasks (supervision pool) and held-out evaluation.
+
+    ``easy_steps``/``hard_steps`` are inclusive [min, max] step counts. No program appears twice,
+    across splits or within one, so evaluation never sees a training task (short chains can
+    share their arithmetic with a training task under other variable names: the skill tested
+    is reading the chain and computing, not recall).
+    """
+    rng = random.Random(f"{seed}:world")
+    seen: set[Program] = set()
+    out = {}
+    for split in SPLITS:
+        lo, hi = easy_steps if split.endswith("easy") else hard_steps
+        tasks = []
+        attempts = 0
+        while len(tasks) < sizes[split]:
+            attempts += 1
+            if attempts > 50 * sizes[split] + 1000:
+                raise ValueError(f"cannot draw {sizes[split]} distinct {split} tasks with {lo}-{hi} steps")
+            program = random_program(rng, rng.randint(lo, hi), max_value)
+            if program in seen:  # programs are equal when names, values and steps all are
+                continue
+            seen.add(program)
+            kind = "easy" if split.endswith("easy") else "hard"
+            tasks.append(make_task(f"{split}-{len(tasks):05d}", program, rng, kind, shuffle=shuffle))
+        out[split] = tasks
+    return out

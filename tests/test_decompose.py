@@ -1,0 +1,65 @@
+import random
+
+import pytest
+
+from guiding.config import subtask_parts
+from guiding.decompose import decompose, split_sizes, subtask_problems
+from guiding.world import Program, generate_splits
+
+SIZES = {"train_easy": 1, "train_hard": 300, "eval_easy": 1, "eval_hard": 1}
+DECOMPOSITION = {"two_parts_up_to": 5, "min_steps": 2, "max_fraction": 0.8}
+
+
+@pytest.fixture(scope="module")
+def hard_tasks():
+    return generate_splits(5, SIZES, [1, 2], [4, 7])["train_hard"]
+
+
+def test_split_sizes_cover_the_chain_with_parts_of_at_least_min_steps():
+    rng = random.Random(0)
+    for n in range(4, 10):
+        for parts in (2, 3):
+            if parts * 2 > n:
+                with pytest.raises(ValueError):
+                    split_sizes(n, parts, rng)
+                continue
+            sizes = split_sizes(n, parts, rng)
+            assert sum(sizes) == n and len(sizes) == parts and min(sizes) >= 2
+
+
+def test_subtasks_are_contiguous_parts_of_the_hard_solution(hard_tasks):
+    for task in hard_tasks:
+        parts = subtask_parts(task["n_steps"], DECOMPOSITION)
+        subs = decompose(task, parts, random.Random(task["id"]))
+        assert len(subs) == parts == (2 if task["n_steps"] <= 5 else 3)
+        # Strip the step labels: the concatenated sub-solutions are the hard solution's steps, in order.
+        strip = lambda line: line.split(": ", 1)[1]
+        hard_steps = [strip(l) for l in task["solution"].splitlines()[:-1]]
+        sub_steps = [strip(l) for s in subs for l in s["solution"].splitlines()[:-1]]
+        assert sub_steps == hard_steps
+        # The last subtask answers the hard task; each subtask is strictly easier.
+        assert subs[-1]["answer"] == task["answer"]
+        assert all(s["n_steps"] < task["n_steps"] for s in subs)
+        assert all(s["parent_id"] == task["id"] for s in subs)
+
+
+def test_subtasks_hold_no_information_the_hard_task_lacks(hard_tasks):
+    for task in hard_tasks:
+        full = Program.from_dict(task["program"])
+        intermediates = {full.start_var: full.start_value, **{s.target: v for s, v in zip(full.steps, full.values())}}
+        for sub in decompose(task, subtask_parts(task["n_steps"], DECOMPOSITION), random.Random(0)):
+            program = Program.from_dict(sub["program"])
+            assert intermediates[program.start_var] == program.start_value
+            assert set(program.steps) <= set(full.steps)
+            assert subtask_problems(sub, task, 2, 0.8) == []
+
+
+def test_filters_catch_ill_defined_short_duplicate_and_leaking_subtasks(hard_tasks):
+    task = next(t for t in hard_tasks if t["n_steps"] == 5)
+    sub = decompose(task, 2, random.Random(0))[0]
+    ill = {**sub, "problem": sub["problem"].replace(f"Let {sub['program']['start_var']} = ", "Let Q = ", 1)}
+    assert "ill_defined" in subtask_problems(ill, task, 2, 0.8)
+    assert "too_few_steps" in subtask_problems(sub, task, sub["n_steps"] + 1, 0.8)
+    assert "near_duplicate" in subtask_problems(sub, task, 2, sub["n_steps"] / task["n_steps"])
+    leaking = {**sub, "program": {**sub["program"], "start_value": sub["program"]["start_value"] + 1}}
+    assert "adds_information" in subtask_problems(leaking, task, 2, 0.8)

@@ -1,0 +1,48 @@
+import pytest
+
+from guiding.judge import judge_samples
+from guiding.teachers import SimulatedTeacher, sample_solutions
+from guiding.world import generate_splits
+
+SIZES = {"train_easy": 1, "train_hard": 600, "eval_easy": 1, "eval_hard": 1}
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return generate_splits(11, SIZES, [1, 2], [4, 6])["train_hard"]
+
+
+@pytest.mark.parametrize("style", ["slip", "wrong_op"])
+@pytest.mark.parametrize("p", [0.1, 0.4])
+def test_measured_step_error_matches_the_configured_rate(tasks, style, p):
+    teacher = SimulatedTeacher("t", p, style)
+    judged = judge_samples(tasks, sample_solutions(teacher, tasks, 3, seed=0))
+    verdicts = [v for j in judged for v in j["step_verdicts"]]
+    measured = verdicts.count(False) / len(verdicts)
+    assert abs(measured - p) < 0.02  # ~9,000 steps: two points is several standard errors
+    # Outcome errors follow from step errors: a solution with no wrong step is correct.
+    for j in judged:
+        if all(j["step_verdicts"]):
+            assert j["correct"]
+
+
+def test_a_perfect_teacher_is_always_right_and_a_sloppy_one_mostly_wrong(tasks):
+    perfect = judge_samples(tasks, sample_solutions(SimulatedTeacher("p", 0.0, "slip"), tasks, 2, 0))
+    assert all(j["correct"] and all(j["step_verdicts"]) for j in perfect)
+    sloppy = judge_samples(tasks, sample_solutions(SimulatedTeacher("s", 0.9, "wrong_op"), tasks, 2, 0))
+    assert sum(not j["correct"] for j in sloppy) / len(sloppy) > 0.9
+
+
+def test_sampling_is_reproducible_and_independent_of_task_order(tasks):
+    teacher = SimulatedTeacher("t", 0.3, "slip")
+    forward = sample_solutions(teacher, tasks[:50], 3, seed=1)
+    backward = sample_solutions(teacher, tasks[:50][::-1], 3, seed=1)
+    key = lambda s: (s["task_id"], s["sample"])
+    assert sorted(forward, key=key) == sorted(backward, key=key)
+
+
+def test_a_bad_teacher_definition_is_refused():
+    with pytest.raises(ValueError, match="error_style"):
+        SimulatedTeacher("t", 0.1, "typo")
+    with pytest.raises(ValueError, match="step_error"):
+        SimulatedTeacher("t", 1.5, "slip")
