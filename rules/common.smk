@@ -12,7 +12,7 @@ SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
 
-from guiding.config import check_config, set_specs, stage2_runs, studied_sets  # noqa: E402
+from guiding.config import canonical, check_config, set_specs, stage2_runs, studied_sets  # noqa: E402
 
 validate(config, schema="../config/schema.yaml", set_default=True)
 check_config(config)
@@ -21,6 +21,8 @@ SETS = set_specs(config)
 TEACHERS = sorted(config["teachers"])
 KINDS = ["hard", "subtask"]
 SPLITS = ["train_easy", "train_hard", "eval_easy", "eval_hard"]
+# The config sections that the data artifacts depend on (recorded in their provenance).
+DATA_SECTIONS = ["mode", "world", "decomposition", "teachers", "sampling", "sets"]
 
 
 wildcard_constraints:
@@ -28,6 +30,11 @@ wildcard_constraints:
     kind="hard|subtask",
     error_rate=r"\d+",
     split="|".join(SPLITS),
+
+
+def config_subset(*sections):
+    """Canonical copy of some config sections, for params and provenance records."""
+    return canonical({section: config[section] for section in sections})
 
 
 def tasks_of_kind(wildcards):

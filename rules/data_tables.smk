@@ -22,7 +22,7 @@ rule data_sets_table:
         md="results/tables/data_sets.md",
         provenance="results/tables/data_sets.provenance.json",
     params:
-        config=config,
+        config=config_subset(*DATA_SECTIONS),
     log:
         "results/logs/data_sets_table.log",
     conda:
@@ -40,8 +40,7 @@ rule teachers_table:
         md="results/tables/teachers.md",
         provenance="results/tables/teachers.provenance.json",
     params:
-        teachers=config["teachers"],
-        config=config,
+        config=config_subset("mode", "world", "decomposition", "teachers", "sampling"),
     log:
         "results/logs/teachers_table.log",
     conda:

@@ -7,8 +7,8 @@ rule sample_solutions:
     output:
         "results/data/samples/{teacher}/{kind}.jsonl",
     params:
-        teacher=lambda wc: config["teachers"][wc.teacher],
-        sampling=config["sampling"],
+        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
+        sampling=canonical(config["sampling"]),
     log:
         "results/logs/sample_solutions/{teacher}_{kind}.log",
     conda:

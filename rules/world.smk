@@ -5,7 +5,7 @@ rule generate_tasks:
     output:
         expand("results/data/tasks/{split}.jsonl", split=SPLITS),
     params:
-        world=config["world"],
+        world=canonical(config["world"]),
     log:
         "results/logs/generate_tasks.log",
     conda:
@@ -20,7 +20,7 @@ rule decompose_tasks:
     output:
         "results/data/subtasks/decomposed.jsonl",
     params:
-        decomposition=config["decomposition"],
+        decomposition=canonical(config["decomposition"]),
     log:
         "results/logs/decompose_tasks.log",
     conda:
@@ -37,7 +37,7 @@ rule filter_subtasks:
         kept="results/data/subtasks/filtered.jsonl",
         report="results/data/subtasks/filter_report.json",
     params:
-        decomposition=config["decomposition"],
+        decomposition=canonical(config["decomposition"]),
     log:
         "results/logs/filter_subtasks.log",
     conda:

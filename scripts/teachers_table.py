@@ -5,7 +5,7 @@ log_to_file(snakemake.log[0])
 reports.teachers_table(
     list(snakemake.input.judged),
     list(snakemake.input.pair_stats),
-    snakemake.params.teachers,
+    snakemake.params.config["teachers"],
     snakemake.output,
     snakemake.params.config,
 )

@@ -101,3 +101,16 @@ def check_config(config: dict) -> None:
 def subtask_parts(n_steps: int, decomposition: dict) -> int:
     """Number of subtasks for a hard task, picked by its length as the paper picks it by solution length."""
     return 2 if n_steps <= decomposition["two_parts_up_to"] else 3
+
+
+def canonical(value):
+    """``value`` with every dict's keys sorted, recursively.
+
+    Snakemake's params trigger compares the printed params, so a dict reordered by an editor
+    (or by yaml.safe_dump) would look changed; sorting keeps reruns to real changes.
+    """
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value

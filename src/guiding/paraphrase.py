@@ -15,7 +15,8 @@ _ANSWER = re.compile(r"The answer is (\\boxed\{[^{}]*\})\.")
 
 DEFINITION_FORMS = ("Let {v} = {e}.", "Set {v} = {e}.", "Define {v} = {e}.", "We have {v} = {e}.")
 QUESTION_FORMS = ("Find {v}.", "What is {v}?", "Compute {v}.", "Determine the value of {v}.")
-STEP_PREFIXES = ("", "Then ", "Next, ", "So ", "Now ")
+_STEP_LABEL = re.compile(r"^Step (\d+): ")
+STEP_LABELS = ("Step {i}: ", "({i}) ", "{i}) ", "Part {i}: ", "Next, step {i}: ")
 ANSWER_FORMS = ("The answer is {b}.", "So the final answer is {b}.", "Therefore the result is {b}.")
 
 
@@ -28,7 +29,10 @@ def paraphrase_solution(text: str, rng: random.Random) -> str:
     lines = []
     for line in text.splitlines():
         m = _ANSWER.fullmatch(line.strip())
-        lines.append(rng.choice(ANSWER_FORMS).format(b=m[1]) if m else rng.choice(STEP_PREFIXES) + line)
+        if m:
+            lines.append(rng.choice(ANSWER_FORMS).format(b=m[1]))
+        else:
+            lines.append(_STEP_LABEL.sub(lambda s: rng.choice(STEP_LABELS).format(i=s[1]), line))
     return "\n".join(lines)
 
 

@@ -1,0 +1,76 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from guiding.config import ConfigError, check_config, set_specs, stage2_runs, studied_sets
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = str(ROOT / "config" / "schema.yaml")
+
+
+def default_config():
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def validated(config):
+    validate(config, SCHEMA, set_default=True)
+    check_config(config)
+    return config
+
+
+def test_the_shipped_configs_validate_and_defaults_are_filled():
+    config = default_config()
+    del config["evaluation"]
+    validated(config)
+    assert config["evaluation"]["max_new_tokens"] > 0  # filled from the schema
+    validated(yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text()))
+
+
+@pytest.mark.parametrize("mutate, named", [
+    (lambda c: c["world"].update(sizez=1), "sizez"),
+    (lambda c: c["teachers"]["main"].update(step_error=1.5), "step_error"),
+    (lambda c: c["teachers"]["main"].update(error_style="typo"), "error_style"),
+    (lambda c: c["sets"]["error_rate_sweep"].update(error_rates=[0, 101]), "error_rates"),
+    (lambda c: c["training"]["stage1"].update(learning_rate=-1), "learning_rate"),
+    (lambda c: c.update(extra_key=True), "extra_key"),
+])
+def test_schema_errors_name_the_offending_key(mutate, named):
+    config = default_config()
+    mutate(config)
+    with pytest.raises(WorkflowError) as err:
+        validate(config, SCHEMA, set_default=True)
+    assert named in str(err.value)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c["sets"]["error_rate_sweep"].update(teacher="nobody"), "sets.error_rate_sweep.teacher: 'nobody'"),
+    (lambda c: c["sets"]["teacher_comparison"].update(teachers=["main", "ghost"]), "'ghost'"),
+    (lambda c: c["world"].update(hard_steps=[3, 6]), "world.hard_steps"),
+    (lambda c: c["world"].update(easy_steps=[3, 2]), "world.easy_steps"),
+    (lambda c: c["extra_runs"].update(x={"set": "hard-main-er33"}), "extra_runs.x.set"),
+])
+def test_cross_field_errors_name_the_key(mutate, message):
+    config = default_config()
+    mutate(config)
+    validate(config, SCHEMA, set_default=True)
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("[", r"\[")):
+        check_config(config)
+
+
+def test_sets_and_runs_follow_from_the_config():
+    config = validated(default_config())
+    specs = set_specs(config)
+    rates = config["sets"]["error_rate_sweep"]["error_rates"]
+    for rate in rates:
+        assert specs[f"hard-main-er{rate}"] == {"type": "error_rate", "kind": "hard", "teacher": "main", "error_rate": rate}
+        assert f"subtask-main-er{rate}" in specs
+    assert specs["combo-hard50_paraphrase"]["parts"] == ["hard-main-er50", "para-hard-main-er50"]
+    assert specs["para-hard-main-er50"] == {"type": "paraphrase", "base": "hard-main-er50"}
+    runs = stage2_runs(config)
+    assert set(studied_sets(config)) <= set(runs)
+    assert "para-hard-main-er50" not in runs  # a part only, not a setting of its own
+    assert runs["hard-main-er50-2x-epochs"]["recipe_overrides"]["num_train_epochs"] == 4

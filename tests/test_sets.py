@@ -1,0 +1,103 @@
+import random
+
+import pytest
+
+from guiding.pairs import make_pairs
+from guiding.judge import judge_samples
+from guiding.paraphrase import math_content
+from guiding.sets import (
+    SetBuildError,
+    build_error_rate_set,
+    combine_sets,
+    incorrect_count,
+    paraphrase_set,
+    select_hard_tasks,
+    select_subtasks,
+    set_statistics,
+)
+from guiding.teachers import SimulatedTeacher, sample_solutions
+from guiding.world import generate_splits
+
+SIZES = {"train_easy": 1, "train_hard": 400, "eval_easy": 1, "eval_hard": 1}
+
+
+@pytest.fixture(scope="module")
+def hard_pairs():
+    tasks = generate_splits(2, SIZES, [1, 2], [4, 6])["train_hard"]
+    judged = judge_samples(tasks, sample_solutions(SimulatedTeacher("t", 0.15, "slip"), tasks, 3, 0))
+    pairs, stats = make_pairs(tasks, judged, seed=0)
+    return pairs, stats
+
+
+def test_pairs_hold_one_correct_and_one_incorrect_solution(hard_pairs):
+    pairs, stats = hard_pairs
+    assert stats["pairs"] == len(pairs) == stats["tasks"] - stats["dropped_no_incorrect"]
+    assert stats["dropped_no_incorrect"] > 0 and stats["reference_rewritten"] > 0
+    for p in pairs:
+        assert p["correct"]["solution"].endswith(f"\\boxed{{{p['answer']}}}.")
+        assert not p["incorrect"]["solution"].endswith(f"\\boxed{{{p['answer']}}}.")
+
+
+@pytest.mark.parametrize("rate", [0, 10, 30, 50, 90, 100])
+def test_a_set_has_exactly_the_asked_error_rate(hard_pairs, rate):
+    pairs, _ = hard_pairs
+    ids = select_hard_tasks(pairs, 200, seed=1, name="x")
+    items = build_error_rate_set(pairs, ids, rate, seed=1, name="x")
+    stats = set_statistics(items)
+    assert stats["size"] == 200
+    assert stats["incorrect"] == 2 * rate
+    assert stats["outcome_error_rate"] == rate
+    assert sum(not i["outcome_correct"] for i in items) == 2 * rate
+
+
+def test_error_rate_sets_are_nested_along_the_grid(hard_pairs):
+    pairs, _ = hard_pairs
+    ids = select_hard_tasks(pairs, 100, seed=3, name="x")
+    wrong = [{i["task_id"] for i in build_error_rate_set(pairs, ids, r, 3, "x") if not i["outcome_correct"]}
+             for r in (10, 50, 90)]
+    assert wrong[0] < wrong[1] < wrong[2]
+
+
+def test_the_builder_refuses_what_it_cannot_build_exactly(hard_pairs):
+    pairs, _ = hard_pairs
+    with pytest.raises(SetBuildError, match=r"33% of 50 tasks is 16.5 tasks.*multiple of 100"):
+        incorrect_count(50, 33, "odd")
+    with pytest.raises(SetBuildError, match=r"asked for 100000 hard tasks but only \d+"):
+        select_hard_tasks(pairs, 100000, 0, "big")
+    with pytest.raises(SetBuildError, match="outside 0..100"):
+        incorrect_count(10, 120, "x")
+
+
+def test_stepwise_error_rate_counts_wrong_steps_over_all_steps():
+    items = [
+        {"outcome_correct": True, "step_verdicts": [True, True, True, True]},
+        {"outcome_correct": False, "step_verdicts": [True, False, True, True, False, True]},
+    ]
+    stats = set_statistics(items)
+    assert stats["stepwise_error_rate"] == pytest.approx(100 * 2 / 10)
+    assert stats["outcome_error_rate"] == 50
+    assert stats["mean_steps"] == 5
+
+
+def test_subtasks_come_from_the_selected_hard_tasks():
+    sub_pairs = [{"task_id": f"h{i}-s{j}", "parent_id": f"h{i}"} for i in range(10) for j in range(2)]
+    chosen = select_subtasks(sub_pairs, ["h1", "h2", "h3"], 6, 0, "s")
+    assert {c.split("-")[0] for c in chosen} == {"h1", "h2", "h3"}
+    with pytest.raises(SetBuildError, match="only 6"):
+        select_subtasks(sub_pairs, ["h1", "h2", "h3"], 7, 0, "s")
+
+
+def test_paraphrase_changes_words_not_math_and_combination_keeps_parts(hard_pairs):
+    pairs, _ = hard_pairs
+    items = build_error_rate_set(pairs, select_hard_tasks(pairs, 50, 0, "x"), 50, 0, "x")
+    para = paraphrase_set(items, seed=0, name="para-x")
+    changed = 0
+    for a, b in zip(items, para):
+        assert math_content(a["problem"]) == math_content(b["problem"])
+        assert math_content(a["solution"]) == math_content(b["solution"])
+        assert a["step_verdicts"] == b["step_verdicts"] and a["outcome_correct"] == b["outcome_correct"]
+        changed += a["problem"] != b["problem"] or a["solution"] != b["solution"]
+    assert changed > 40
+    combo = combine_sets({"x": items, "para-x": para}, "combo")
+    assert len(combo) == 100 and len({i["id"] for i in combo}) == 100
+    assert set_statistics(combo)["outcome_error_rate"] == 50

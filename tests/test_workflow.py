@@ -1,0 +1,117 @@
+"""The workflow end to end through Snakemake itself, on the small test config."""
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from guiding.io import sha256_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "tests" / "config" / "small.yaml"
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+TABLES = ["data_sets.csv", "data_sets.md", "teachers.csv", "teachers.md"]
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path = SMALL) -> str:
+    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--replace-workflow-config", "--configfile", str(configfile), *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        logs = "\n".join(f"== {p}\n{p.read_text()[-3000:]}" for p in (workdir / "results" / "logs").rglob("*.log")
+                         if "Error" in p.read_text())
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}\n{logs}")
+    return done.stdout + done.stderr
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run, as {rule: count}."""
+    jobs, in_table = {}, False
+    for line in output.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+            if m and m[1] != "total":
+                jobs[m[1]] = int(m[2])
+            elif line.strip().startswith("total"):
+                break
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("study")
+    snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_measured_error_rates_equal_the_configured_ones(run):
+    config = yaml.safe_load(SMALL.read_text())
+    rows = {r["set"]: r for r in read_csv(run / "results" / "tables" / "data_sets.csv")}
+    for rate in config["sets"]["error_rate_sweep"]["error_rates"]:
+        for kind, size in (("hard", config["sets"]["hard_size"]), ("subtask", config["sets"]["subtask_size"])):
+            row = rows[f"{kind}-main-er{rate}"]
+            assert int(row["size"]) == size
+            assert int(row["incorrect"]) == size * rate // 100
+            assert float(row["outcome_ER_%"]) == rate
+    # Same outcome ER, different step-wise ER: the weak teacher's wrong solutions have more wrong steps.
+    assert float(rows["hard-weak-er50"]["stepwise_ER_%"]) > float(rows["hard-main-er50"]["stepwise_ER_%"])
+
+
+def test_provenance_names_every_input_with_its_hash(run):
+    sidecar = json.loads((run / "results" / "tables" / "data_sets.provenance.json").read_text())
+    assert sidecar["inputs"], "no inputs recorded"
+    for entry in sidecar["inputs"]:
+        assert sha256_file(run / entry["path"]) == entry["sha256"]
+    for entry in sidecar["outputs"]:
+        assert sha256_file(run / entry["path"]) == entry["sha256"]
+    assert sidecar["config"]["sets"]["hard_size"] == 40
+    assert sidecar["packages"]["snakemake"] and sidecar["packages"]["pandas"]
+    assert "commit" in sidecar["code"] and "dirty" in sidecar["code"]
+
+
+def test_a_finished_study_has_nothing_left_to_do(run):
+    assert "Nothing to be done" in snakemake(run, "-n")
+
+
+def test_changing_one_error_rate_plans_only_that_set_and_its_dependents(run, tmp_path):
+    config = yaml.safe_load(SMALL.read_text())
+    config["sets"]["error_rate_sweep"]["error_rates"] = [0, 60]  # 50 -> 60
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(snakemake(run, "-n", configfile=changed))
+    expected = {
+        "build_error_rate_set": 2,  # hard-main-er60 and subtask-main-er60, nothing else
+        "set_statistics": 2,
+        "data_sets_table": 1,
+        "all": 1,
+    }
+    expected.update(EXTRA_PLANNED_FOR_A_NEW_SET)
+    assert jobs == expected
+
+
+# Downstream of a new set beyond the data tables (training and evaluation rules add theirs).
+EXTRA_PLANNED_FOR_A_NEW_SET: dict[str, int] = {}
+
+
+def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):
+    second = tmp_path / "again"
+    second.mkdir()
+    snakemake(second, "--cores", "2")
+    for name in TABLES:
+        assert (run / "results" / "tables" / name).read_bytes() == (second / "results" / "tables" / name).read_bytes(), name
