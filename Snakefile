@@ -15,6 +15,6 @@ include: "rules/data_tables.smk"
 
 
 rule all:
+    default_target: True
     input:
         data_tables(),
-    default_target: True

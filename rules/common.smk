@@ -10,9 +10,15 @@ min_version("9.0")
 # also inside per-rule conda envs (which install only third-party packages).
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+os.environ.update(PYTHONPATH=SRC)  # set, not read: no envvars assertion needed
 
-from guiding.config import canonical, check_config, set_specs, stage2_runs, studied_sets  # noqa: E402
+from guiding.config import (
+    canonical,
+    check_config,
+    set_specs,
+    stage2_runs,
+    studied_sets,
+)  # noqa: E402
 
 validate(config, schema="../config/schema.yaml", set_default=True)
 check_config(config)
@@ -53,7 +59,10 @@ def error_rate_set_inputs(wildcards):
 
 
 def combination_parts(wildcards):
-    return {part: f"results/sets/{part}.jsonl" for part in SETS[f"combo-{wildcards.name}"]["parts"]}
+    return {
+        part: f"results/sets/{part}.jsonl"
+        for part in SETS[f"combo-{wildcards.name}"]["parts"]
+    }
 
 
 def set_files():

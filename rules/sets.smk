@@ -6,14 +6,14 @@ rule build_error_rate_set:
         unpack(error_rate_set_inputs),
     output:
         "results/sets/{kind}-{teacher}-er{error_rate}.jsonl",
-    params:
-        hard_size=config["sets"]["hard_size"],
-        subtask_size=config["sets"]["subtask_size"],
-        seed=config["sets"]["seed"],
     log:
         "results/logs/build_set/{kind}-{teacher}-er{error_rate}.log",
     conda:
         "../envs/data.yaml"
+    params:
+        hard_size=config["sets"]["hard_size"],
+        subtask_size=config["sets"]["subtask_size"],
+        seed=config["sets"]["seed"],
     script:
         "../scripts/build_error_rate_set.py"
 
@@ -23,12 +23,12 @@ rule paraphrase_set:
         "results/sets/{base}.jsonl",
     output:
         "results/sets/para-{base}.jsonl",
-    params:
-        seed=config["sets"]["seed"],
     log:
         "results/logs/build_set/para-{base}.log",
     conda:
         "../envs/data.yaml"
+    params:
+        seed=config["sets"]["seed"],
     script:
         "../scripts/paraphrase_set.py"
 
@@ -38,11 +38,11 @@ rule combine_sets:
         unpack(combination_parts),
     output:
         "results/sets/combo-{name}.jsonl",
-    params:
-        parts=lambda wc: SETS[f"combo-{wc.name}"]["parts"],
     log:
         "results/logs/build_set/combo-{name}.log",
     conda:
         "../envs/data.yaml"
+    params:
+        parts=lambda wc: SETS[f"combo-{wc.name}"]["parts"],
     script:
         "../scripts/combine_sets.py"

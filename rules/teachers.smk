@@ -6,13 +6,13 @@ rule sample_solutions:
         tasks_of_kind,
     output:
         "results/data/samples/{teacher}/{kind}.jsonl",
-    params:
-        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
-        sampling=canonical(config["sampling"]),
     log:
         "results/logs/sample_solutions/{teacher}_{kind}.log",
     conda:
         "../envs/data.yaml"
+    params:
+        teacher=lambda wc: canonical(config["teachers"][wc.teacher]),
+        sampling=canonical(config["sampling"]),
     script:
         "../scripts/sample_solutions.py"
 
@@ -38,11 +38,11 @@ rule make_pairs:
     output:
         pairs="results/data/pairs/{teacher}/{kind}.jsonl",
         stats="results/data/pairs/{teacher}/{kind}.stats.json",
-    params:
-        seed=config["sampling"]["seed"],
     log:
         "results/logs/make_pairs/{teacher}_{kind}.log",
     conda:
         "../envs/data.yaml"
+    params:
+        seed=config["sampling"]["seed"],
     script:
         "../scripts/make_pairs.py"

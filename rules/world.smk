@@ -4,12 +4,12 @@
 rule generate_tasks:
     output:
         expand("results/data/tasks/{split}.jsonl", split=SPLITS),
-    params:
-        world=canonical(config["world"]),
     log:
         "results/logs/generate_tasks.log",
     conda:
         "../envs/data.yaml"
+    params:
+        world=canonical(config["world"]),
     script:
         "../scripts/generate_tasks.py"
 
@@ -19,12 +19,12 @@ rule decompose_tasks:
         "results/data/tasks/train_hard.jsonl",
     output:
         "results/data/subtasks/decomposed.jsonl",
-    params:
-        decomposition=canonical(config["decomposition"]),
     log:
         "results/logs/decompose_tasks.log",
     conda:
         "../envs/data.yaml"
+    params:
+        decomposition=canonical(config["decomposition"]),
     script:
         "../scripts/decompose_tasks.py"
 
@@ -36,11 +36,11 @@ rule filter_subtasks:
     output:
         kept="results/data/subtasks/filtered.jsonl",
         report="results/data/subtasks/filter_report.json",
-    params:
-        decomposition=canonical(config["decomposition"]),
     log:
         "results/logs/filter_subtasks.log",
     conda:
         "../envs/data.yaml"
+    params:
+        decomposition=canonical(config["decomposition"]),
     script:
         "../scripts/filter_subtasks.py"

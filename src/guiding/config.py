@@ -82,7 +82,7 @@ def check_config(config: dict) -> None:
             if part.get("teacher", sweep["teacher"]) not in teachers:
                 raise ConfigError(f"sets.combinations.{combo}[{i}].teacher: {part['teacher']!r} is not a teacher")
     world = config["world"]
-    for key in ("easy_steps", "hard_steps"):
+    for key in ("easy_steps", "hard_steps", "distractor_steps"):
         lo, hi = world[key]
         if lo > hi:
             raise ConfigError(f"world.{key}: the minimum {lo} is above the maximum {hi}")

@@ -30,7 +30,8 @@ log = logging.getLogger("guiding")
 
 def generate_tasks(outputs: list[str], world: dict) -> None:
     splits = generate_splits(world["seed"], world["sizes"], world["easy_steps"], world["hard_steps"],
-                             max_value=world["max_value"])
+                             shuffle=world["shuffle_definitions"], max_value=world["max_value"],
+                             distractor_steps=tuple(world["distractor_steps"]))
     for split, path in zip(SPLITS, outputs):
         write_jsonl(path, splits[split])
         log.info("%s: %d tasks", split, len(splits[split]))

@@ -31,6 +31,10 @@ class Program:
     start_var: str
     start_value: int
     steps: tuple[Step, ...]
+    # A distractor chain: its own start and steps, never on the path to the answer. It makes
+    # prompts vary in length and content, so a solver must look definitions up by name.
+    distractor_start: tuple[str, int] | None = None
+    distractor_steps: tuple[Step, ...] = ()
 
     @property
     def ask(self) -> str:
@@ -53,11 +57,16 @@ class Program:
             "start_var": self.start_var,
             "start_value": self.start_value,
             "steps": [asdict(s) for s in self.steps],
+            "distractor_start": list(self.distractor_start) if self.distractor_start else None,
+            "distractor_steps": [asdict(s) for s in self.distractor_steps],
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "Program":
-        return cls(d["start_var"], int(d["start_value"]), tuple(Step(**s) for s in d["steps"]))
+        start = d.get("distractor_start")
+        return cls(d["start_var"], int(d["start_value"]), tuple(Step(**s) for s in d["steps"]),
+                   (start[0], int(start[1])) if start else None,
+                   tuple(Step(**s) for s in d.get("distractor_steps", ())))
 
 
 def apply_op(op: str, a: int, b: int) -> int:
@@ -81,31 +90,45 @@ def _allowed_ops(value: int, operand: int, max_value: int) -> list[str]:
     return ops
 
 
-def random_program(rng: random.Random, n_steps: int, max_value: int = MAX_VALUE) -> Program:
-    names = rng.sample(VARIABLES, n_steps + 1)
-    value = rng.randint(0, max_value)
-    start_value, steps = value, []
-    for i in range(n_steps):
+def _random_chain(rng: random.Random, names: list[str], value: int, max_value: int) -> list[Step]:
+    steps = []
+    for source, target in zip(names, names[1:]):
         while True:
             operand = rng.randint(*OPERAND_RANGE)
             ops = _allowed_ops(value, operand, max_value)
             if ops:
                 break
         op = rng.choice(ops)
-        steps.append(Step(names[i + 1], names[i], op, operand))
+        steps.append(Step(target, source, op, operand))
         value = apply_op(op, value, operand)
-    return Program(names[0], start_value, tuple(steps))
+    return steps
+
+
+def random_program(rng: random.Random, n_steps: int, max_value: int = MAX_VALUE, distractors: int = 0) -> Program:
+    """A chain of ``n_steps`` plus a distractor chain of ``distractors`` steps (none if 0)."""
+    names = rng.sample(VARIABLES, n_steps + 1 + (distractors + 1 if distractors else 0))
+    start_value = rng.randint(0, max_value)
+    steps = _random_chain(rng, names[: n_steps + 1], start_value, max_value)
+    if not distractors:
+        return Program(names[0], start_value, tuple(steps))
+    noise_names = names[n_steps + 1 :]
+    noise_value = rng.randint(0, max_value)
+    noise = _random_chain(rng, noise_names, noise_value, max_value)
+    return Program(names[0], start_value, tuple(steps), (noise_names[0], noise_value), tuple(noise))
 
 
 # ---------------------------------------------------------------- rendering
 
 def render_problem(program: Program, order: list[int] | None = None) -> str:
-    """Problem text; ``order`` permutes the step definitions (the shuffle is part of the task)."""
-    order = list(range(len(program.steps))) if order is None else order
-    parts = [f"Let {program.start_var} = {program.start_value}."]
-    for i in order:
-        s = program.steps[i]
-        parts.append(f"Let {s.target} = {s.source} {s.op} {s.operand}.")
+    """Problem text: the start first, then every other definition in ``order`` (the shuffle is
+    part of the task); definitions are numbered chain steps first, then the distractors."""
+    defs = [f"Let {s.target} = {s.source} {s.op} {s.operand}." for s in program.steps]
+    if program.distractor_start:
+        var, value = program.distractor_start
+        defs.append(f"Let {var} = {value}.")
+        defs += [f"Let {s.target} = {s.source} {s.op} {s.operand}." for s in program.distractor_steps]
+    order = list(range(len(defs))) if order is None else order
+    parts = [f"Let {program.start_var} = {program.start_value}.", *(defs[i] for i in order)]
     parts.append(f"Find {program.ask}.")
     return " ".join(parts)
 
@@ -134,7 +157,8 @@ def reference_solution(program: Program) -> str:
 
 
 def make_task(task_id: str, program: Program, rng: random.Random, kind: str, shuffle: bool = True, **extra) -> dict:
-    order = list(range(len(program.steps)))
+    n_defs = len(program.steps) + (1 + len(program.distractor_steps) if program.distractor_start else 0)
+    order = list(range(n_defs))
     if shuffle:
         rng.shuffle(order)
     return {
@@ -209,7 +233,8 @@ SPLITS = ("train_easy", "train_hard", "eval_easy", "eval_hard")
 
 
 def generate_splits(seed: int, sizes: dict[str, int], easy_steps: list[int], hard_steps: list[int],
-                    shuffle: bool = True, max_value: int = MAX_VALUE) -> dict[str, list[dict]]:
+                    shuffle: bool = True, max_value: int = MAX_VALUE,
+                    distractor_steps: tuple[int, int] = (0, 0)) -> dict[str, list[dict]]:
     """Disjoint task sets: easy tasks (stage 1), hard tasks (supervision pool) and held-out evaluation.
 
     ``easy_steps``/``hard_steps`` are inclusive [min, max] step counts. No program appears twice,
@@ -228,7 +253,7 @@ def generate_splits(seed: int, sizes: dict[str, int], easy_steps: list[int], har
             attempts += 1
             if attempts > 50 * sizes[split] + 1000:
                 raise ValueError(f"cannot draw {sizes[split]} distinct {split} tasks with {lo}-{hi} steps")
-            program = random_program(rng, rng.randint(lo, hi), max_value)
+            program = random_program(rng, rng.randint(lo, hi), max_value, rng.randint(*distractor_steps))
             if program in seen:  # programs are equal when names, values and steps all are
                 continue
             seen.add(program)
