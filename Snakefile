@@ -12,9 +12,13 @@ include: "rules/world.smk"
 include: "rules/teachers.smk"
 include: "rules/sets.smk"
 include: "rules/data_tables.smk"
+include: "rules/student.smk"
+include: "rules/evaluation.smk"
+include: "rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         data_tables(),
+        result_files(),

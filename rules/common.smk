@@ -24,6 +24,12 @@ validate(config, schema="../config/schema.yaml", set_default=True)
 check_config(config)
 
 SETS = set_specs(config)
+RUNS = stage2_runs(config)
+# Models that get evaluated: the stage-1 baseline and one per stage-2 run.
+MODELS = ["stage1", *(f"stage2-{run}" for run in RUNS)]
+BENCHMARKS = ["eval_hard", "eval_easy"]
+RESULT_TABLES = ["error_rate_sweep", "teacher_comparison", "combinations"]
+RESULT_FIGURES = ["error_rate_sweep", "teacher_comparison", "combinations"]
 TEACHERS = sorted(config["teachers"])
 KINDS = ["hard", "subtask"]
 SPLITS = ["train_easy", "train_hard", "eval_easy", "eval_hard"]
@@ -36,6 +42,8 @@ wildcard_constraints:
     kind="hard|subtask",
     error_rate=r"\d+",
     split="|".join(SPLITS),
+    bench="|".join(BENCHMARKS),
+    model="stage1|stage2-[^/]+",
 
 
 def config_subset(*sections):
@@ -75,3 +83,25 @@ def data_tables():
         table=["data_sets", "teachers"],
         ext=["csv", "md", "provenance.json"],
     )
+
+
+def stage2_set(wildcards):
+    return f"results/sets/{RUNS[wildcards.run]['set']}.jsonl"
+
+
+def stage2_recipe(wildcards):
+    """The stage-2 recipe with the run's overrides (e.g. more epochs)."""
+    return canonical({**config["training"]["stage2"], **RUNS[wildcards.run]["recipe_overrides"]})
+
+
+def model_dir(wildcards):
+    if wildcards.model == "stage1":
+        return "results/models/stage1"
+    return f"results/models/stage2/{wildcards.model.removeprefix('stage2-')}"
+
+
+def result_files():
+    return [
+        *expand("results/tables/{table}.{ext}", table=RESULT_TABLES, ext=["csv", "md", "provenance.json"]),
+        *expand("results/figures/{figure}.png", figure=RESULT_FIGURES),
+    ]

@@ -6,13 +6,13 @@ from .grading import grade_solution
 
 
 def generate_solutions(model_path: str, problems: list[str], max_new_tokens: int, batch_size: int,
-                       torch_threads: int | None = None, progress: bool = True) -> list[str]:
+                       threads: int | None = None, progress: bool = True) -> list[str]:
     import torch
     from tqdm import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
+    if threads:
+        torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     tokenizer.padding_side = "left"  # decoder-only: pad on the left so every row continues from its prompt
     model = AutoModelForCausalLM.from_pretrained(model_path).eval()

@@ -1,8 +1,8 @@
 """Supervised fine-tuning with TRL's SFTTrainer, shared by both stages and both modes.
 
 Data are prompt/completion conversations, so the loss falls on completions only. The
-recipe is a dict of SFTConfig fields (one recipe per stage, as in alignment-handbook);
-``model_name_or_path`` is the model to start from (the stage-1 output for stage 2).
+recipe is a dict of SFTConfig fields (one recipe per stage, as in alignment-handbook); the
+model to start from is the rule's input (the stage-1 output for stage 2).
 Checkpoints go to a scratch directory outside the rule's declared output, so a rerun of an
 interrupted job resumes from the last one instead of starting over.
 """
@@ -15,9 +15,6 @@ import shutil
 from pathlib import Path
 
 from .io import write_json
-
-# Recipe keys that are ours, not SFTConfig's.
-_OWN_KEYS = {"model_name_or_path", "torch_threads"}
 
 
 def to_conversation(item: dict) -> dict:
@@ -45,7 +42,8 @@ def _prepare_scratch(scratch: Path, fingerprint: str) -> str | None:
     return str(checkpoints[-1]) if checkpoints else None
 
 
-def train_sft(model_path: str, items: list[dict], out_dir: str | Path, recipe: dict, scratch_dir: str | Path) -> dict:
+def train_sft(model_path: str, items: list[dict], out_dir: str | Path, recipe: dict, scratch_dir: str | Path,
+              threads: int | None = None, callbacks: list | None = None) -> dict:
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -53,22 +51,19 @@ def train_sft(model_path: str, items: list[dict], out_dir: str | Path, recipe: d
 
     if not items:
         raise ValueError("the training set is empty")
-    if recipe.get("torch_threads"):
-        torch.set_num_threads(int(recipe["torch_threads"]))
+    if threads:
+        torch.set_num_threads(threads)
     rows = [to_conversation(i) for i in items]
     scratch = Path(scratch_dir)
     resume_from = _prepare_scratch(scratch, _fingerprint(model_path, rows, recipe))
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16 if recipe.get("bf16") else torch.float32)
-    args = SFTConfig(
-        output_dir=str(scratch),
-        report_to="none",
-        save_strategy=recipe.get("save_strategy", "steps"),
-        disable_tqdm=False,
-        **{k: v for k, v in recipe.items() if k not in _OWN_KEYS},
-    )
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+    # Defaults a recipe may override: progress bars in the log, checkpoints for resuming.
+    defaults = {"report_to": "none", "save_strategy": "steps", "disable_tqdm": False}
+    args = SFTConfig(output_dir=str(scratch), **{**defaults, **recipe})
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                         callbacks=callbacks)
     result = trainer.train(resume_from_checkpoint=resume_from)
     trainer.save_model(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))

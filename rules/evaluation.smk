@@ -1,0 +1,32 @@
+# Evaluation: greedy generation on held-out tasks, then grading by the boxed answer.
+
+
+rule generate_predictions:
+    input:
+        model=model_dir,
+        tasks="results/data/tasks/{bench}.jsonl",
+    output:
+        "results/eval/{model}/{bench}.predictions.jsonl",
+    params:
+        evaluation=canonical(config["evaluation"]),
+    threads: 1
+    log:
+        "results/logs/eval/{model}-{bench}.generate.log",
+    conda:
+        "../envs/evaluation.yaml"
+    script:
+        "../scripts/generate_predictions.py"
+
+
+rule grade_predictions:
+    input:
+        tasks="results/data/tasks/{bench}.jsonl",
+        predictions="results/eval/{model}/{bench}.predictions.jsonl",
+    output:
+        "results/eval/{model}/{bench}.graded.jsonl",
+    log:
+        "results/logs/eval/{model}-{bench}.grade.log",
+    conda:
+        "../envs/evaluation.yaml"
+    script:
+        "../scripts/grade_predictions.py"

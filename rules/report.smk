@@ -1,0 +1,23 @@
+# Result tables and figures: the paper's three experiments in miniature, with provenance.
+
+
+rule result_tables:
+    input:
+        graded=expand("results/eval/{model}/{bench}.graded.jsonl", model=MODELS, bench=BENCHMARKS),
+        set_stats=expand("results/data/stats/{name}.json", name=sorted(SETS)),
+    output:
+        **{
+            f"{table}_{ext}": f"results/tables/{table}.{ext}"
+            for table in RESULT_TABLES
+            for ext in ("csv", "md", "provenance.json")
+        },
+        **{f"{figure}_png": f"results/figures/{figure}.png" for figure in RESULT_FIGURES},
+    params:
+        config=canonical(config),
+        runs=canonical(RUNS),
+    log:
+        "results/logs/result_tables.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/result_tables.py"

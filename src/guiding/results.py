@@ -1,0 +1,157 @@
+"""Result tables and figures: accuracies with n and a Wilson confidence interval, per experiment."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from statistics import NormalDist
+
+from .io import read_jsonl
+from .provenance import write_provenance
+from .tables import write_table
+
+BASELINE = "stage1"
+
+
+def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (sound at 0% and 100%, unlike the normal one)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = correct / n
+    denom = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, center - half), min(1.0, center + half))
+
+
+def accuracy(graded_path: str, confidence: float) -> dict:
+    rows = read_jsonl(graded_path)
+    correct = sum(r["correct"] for r in rows)
+    lo, hi = wilson_interval(correct, len(rows), confidence)
+    return {"acc": 100 * correct / len(rows), "ci_low": 100 * lo, "ci_high": 100 * hi, "n": len(rows)}
+
+
+def _scores(graded: list[str], confidence: float) -> dict[tuple[str, str], dict]:
+    """{(model, bench): accuracy} from paths results/eval/{model}/{bench}.graded.jsonl."""
+    out = {}
+    for path in graded:
+        p = Path(path)
+        out[p.parent.name, p.name.removesuffix(".graded.jsonl")] = accuracy(path, confidence)
+    return out
+
+
+def _score_columns(scores: dict, model: str) -> dict:
+    row = {}
+    for bench, label in (("eval_hard", "hard"), ("eval_easy", "easy")):
+        s = scores[model, bench]
+        row.update({f"{label}_acc_%": s["acc"], f"{label}_ci_low": s["ci_low"], f"{label}_ci_high": s["ci_high"],
+                    f"{label}_n": s["n"]})
+    return row
+
+
+def _baseline_row(scores: dict, **labels) -> dict:
+    return {**labels, "run": BASELINE, "outcome_ER_%": math.nan, "stepwise_ER_%": math.nan,
+            **_score_columns(scores, BASELINE)}
+
+
+def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: dict):
+    import pandas as pd
+
+    confidence = config["evaluation"]["confidence"]
+    scores = _scores(graded, confidence)
+    stats = {json.loads(Path(p).read_text())["set"]: json.loads(Path(p).read_text()) for p in set_stats}
+
+    def run_row(run: str, **labels) -> dict:
+        s = stats[runs[run]["set"]]
+        return {**labels, "run": run, "outcome_ER_%": s["outcome_error_rate"], "stepwise_ER_%": s["stepwise_error_rate"],
+                **_score_columns(scores, f"stage2-{run}")}
+
+    sweep = config["sets"]["error_rate_sweep"]
+    rows = [_baseline_row(scores, supervision="none (stage 1 only)", error_rate=math.nan)]
+    for kind in ("hard", "subtask"):
+        for rate in sweep["error_rates"]:
+            rows.append(run_row(f"{kind}-{sweep['teacher']}-er{rate}", supervision=kind, error_rate=rate))
+    error_rate_sweep = pd.DataFrame(rows)
+
+    comparison = config["sets"]["teacher_comparison"]
+    rows = [_baseline_row(scores, teacher="none (stage 1 only)", step_error_config=math.nan)]
+    for teacher in comparison["teachers"]:
+        rows.append(run_row(f"hard-{teacher}-er{comparison['error_rate']}", teacher=teacher,
+                            step_error_config=100 * config["teachers"][teacher]["step_error"]))
+    teacher_comparison = pd.DataFrame(rows)
+
+    rows = [_baseline_row(scores, setting="none (stage 1 only)", items=math.nan, epochs=math.nan)]
+    combo_runs = []
+    for combo, parts in config["sets"]["combinations"].items():
+        combo_runs += [p for p in (f"{part['kind']}-{part.get('teacher', sweep['teacher'])}-er{part['error_rate']}"
+                                   for part in parts if not part.get("paraphrase")) if p in runs]
+        combo_runs.append(f"combo-{combo}")
+    combo_runs += list(config.get("extra_runs", {}))
+    for run in dict.fromkeys(combo_runs):
+        recipe = {**config["training"]["stage2"], **runs[run]["recipe_overrides"]}
+        rows.append(run_row(run, setting=run, items=stats[runs[run]["set"]]["size"],
+                            epochs=recipe.get("num_train_epochs")))
+    combinations = pd.DataFrame(rows)
+    return {"error_rate_sweep": error_rate_sweep, "teacher_comparison": teacher_comparison,
+            "combinations": combinations}
+
+
+def _plot_sweep(df, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for kind, color in (("hard", "tab:blue"), ("subtask", "tab:orange")):
+        d = df[df["supervision"] == kind].sort_values("error_rate")
+        ax.plot(d["error_rate"], d["hard_acc_%"], marker="o", color=color, label=f"{kind}-task supervision")
+        ax.fill_between(d["error_rate"], d["hard_ci_low"], d["hard_ci_high"], color=color, alpha=0.2)
+    base = df[df["run"] == BASELINE].iloc[0]
+    ax.axhline(base["hard_acc_%"], color="gray", linestyle="--", label="stage 1 only")
+    ax.axhspan(base["hard_ci_low"], base["hard_ci_high"], color="gray", alpha=0.15)
+    ax.set_xlabel("outcome error rate of the supervision set (%)")
+    ax.set_ylabel("accuracy on held-out hard tasks (%)")
+    ax.set_title("Hard-task vs subtask supervision (95% CI)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    plt.close(fig)
+
+
+def _plot_bars(df, label_column: str, title: str, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    labels = [str(v) for v in df[label_column]]
+    # Clipped at 0: at 0% or 100% the interval edge equals the estimate up to rounding.
+    err = [(df["hard_acc_%"] - df["hard_ci_low"]).clip(lower=0), (df["hard_ci_high"] - df["hard_acc_%"]).clip(lower=0)]
+    ax.bar(range(len(df)), df["hard_acc_%"], yerr=err, capsize=4, color="tab:blue")
+    ax.set_xticks(range(len(df)), labels, rotation=20, ha="right")
+    ax.set_ylabel("accuracy on held-out hard tasks (%)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    plt.close(fig)
+
+
+def write_results(graded: list[str], set_stats: list[str], output, config: dict, runs: dict) -> None:
+    tables = build_tables(graded, set_stats, config, runs)
+    titles = {
+        "error_rate_sweep": "Hard-task vs subtask supervision across outcome error rates",
+        "teacher_comparison": "Teachers at the same outcome error rate, different step-wise error rates",
+        "combinations": "Hard tasks with subtasks, paraphrases or more epochs",
+    }
+    _plot_sweep(tables["error_rate_sweep"], output.error_rate_sweep_png)
+    _plot_bars(tables["teacher_comparison"], "teacher", titles["teacher_comparison"], output.teacher_comparison_png)
+    _plot_bars(tables["combinations"], "setting", titles["combinations"], output.combinations_png)
+    for name, df in tables.items():
+        csv, md = output[f"{name}_csv"], output[f"{name}_md"]
+        write_table(df, csv, md, titles[name] + " (accuracy %, 95% Wilson CI)")
+        write_provenance(output[f"{name}_provenance_json"], [*graded, *set_stats], config,
+                         outputs=[csv, md, output[f"{name}_png"]])

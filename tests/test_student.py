@@ -1,0 +1,90 @@
+"""The student: tokenizer, tiny model, SFT with TRL (completion-only loss, resume), evaluation."""
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("trl")
+
+from transformers import AutoTokenizer, TrainerCallback  # noqa: E402
+
+from guiding.evaluation import generate_solutions, grade_predictions  # noqa: E402
+from guiding.student import build_student_base  # noqa: E402
+from guiding.training import train_sft  # noqa: E402
+from guiding.world import generate_splits  # noqa: E402
+
+ARCH = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+            num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=True)
+RECIPE = dict(learning_rate=1e-3, num_train_epochs=1, per_device_train_batch_size=8, max_steps=4, save_steps=2,
+              logging_steps=1, max_length=256, bf16=False, gradient_checkpointing=False, use_cpu=True, seed=0,
+              disable_tqdm=True)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate_splits(0, {"train_easy": 64, "train_hard": 32, "eval_easy": 8, "eval_hard": 8}, [1, 2], [4, 5])
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, world):
+    path = tmp_path_factory.mktemp("base")
+    texts = [f"{t['problem']}\n{t['solution']}" for t in world["train_easy"] + world["train_hard"]]
+    build_student_base(texts, path, 300, ARCH, seed=0)
+    return str(path)
+
+
+def test_tokenizer_reads_digits_one_by_one_and_ends_assistant_turns_with_eos(base, world):
+    tok = AutoTokenizer.from_pretrained(base)
+    pieces = [tok.decode([i]) for i in tok("Let a = 1234.")["input_ids"]]
+    assert [p.strip() for p in pieces if p.strip().isdigit()] == ["1", "2", "3", "4"]
+    task = world["train_easy"][0]
+    prompt = [{"role": "user", "content": task["problem"]}]
+    full = prompt + [{"role": "assistant", "content": task["solution"]}]
+    prompt_ids = tok.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True)["input_ids"]
+    full_ids = tok.apply_chat_template(full, tokenize=True)["input_ids"]
+    assert full_ids[: len(prompt_ids)] == prompt_ids  # completion-only loss masks exactly the prompt
+    assert full_ids[-1] == tok.eos_token_id
+    assert tok.decode(full_ids[len(prompt_ids):], skip_special_tokens=True) == task["solution"]
+
+
+class StopAtStep(TrainerCallback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt("simulated crash")
+
+
+def test_an_interrupted_training_resumes_from_its_last_checkpoint(base, world, tmp_path):
+    out, scratch = tmp_path / "model", tmp_path / "scratch"
+    with pytest.raises(KeyboardInterrupt):
+        train_sft(base, world["train_easy"], out, RECIPE, scratch, threads=1, callbacks=[StopAtStep(3)])
+    assert (scratch / "checkpoint-2").is_dir() and not out.exists()
+    summary = train_sft(base, world["train_easy"], out, RECIPE, scratch, threads=1)
+    assert summary["resumed_from"].endswith("checkpoint-2")
+    assert summary["global_step"] == 4
+    assert not scratch.exists()  # the finished model is the artifact; checkpoints are gone
+
+
+def test_a_changed_recipe_does_not_resume_a_stale_checkpoint(base, world, tmp_path):
+    out, scratch = tmp_path / "model", tmp_path / "scratch"
+    with pytest.raises(KeyboardInterrupt):
+        train_sft(base, world["train_easy"], out, RECIPE, scratch, threads=1, callbacks=[StopAtStep(3)])
+    summary = train_sft(base, world["train_easy"], out, {**RECIPE, "learning_rate": 5e-4}, scratch, threads=1)
+    assert summary["resumed_from"] is None and summary["global_step"] == 4
+
+
+def test_training_lowers_the_loss_and_evaluation_grades_generations(base, world, tmp_path):
+    recipe = {**RECIPE, "max_steps": 30, "learning_rate": 3e-3}
+    summary = train_sft(base, world["train_easy"], tmp_path / "m", recipe, tmp_path / "s", threads=1)
+    losses = [h["loss"] for h in summary["log_history"] if "loss" in h]
+    assert losses[-1] < losses[0] * 0.7
+    tasks = world["eval_easy"]
+    outputs = generate_solutions(str(tmp_path / "m"), [t["problem"] for t in tasks], 40, 4, threads=1, progress=False)
+    assert len(outputs) == len(tasks) and all(isinstance(o, str) for o in outputs)
+    graded = grade_predictions(tasks, [{"task_id": t["id"], "output": o} for t, o in zip(tasks, outputs)])
+    # Grading is by the boxed answer: a gold solution as "output" is right, a wrong box is not.
+    gold = grade_predictions(tasks, [{"task_id": t["id"], "output": t["solution"]} for t in tasks])
+    assert all(g["correct"] for g in gold)
+    wrong = grade_predictions(tasks[:1], [{"task_id": tasks[0]["id"], "output": "\\boxed{-999}"}])
+    assert not wrong[0]["correct"] and len(graded) == len(tasks)
