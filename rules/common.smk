@@ -91,7 +91,9 @@ def stage2_set(wildcards):
 
 def stage2_recipe(wildcards):
     """The stage-2 recipe with the run's overrides (e.g. more epochs)."""
-    return canonical({**config["training"]["stage2"], **RUNS[wildcards.run]["recipe_overrides"]})
+    return canonical(
+        {**config["training"]["stage2"], **RUNS[wildcards.run]["recipe_overrides"]}
+    )
 
 
 def model_dir(wildcards):
@@ -102,6 +104,10 @@ def model_dir(wildcards):
 
 def result_files():
     return [
-        *expand("results/tables/{table}.{ext}", table=RESULT_TABLES, ext=["csv", "md", "provenance.json"]),
+        *expand(
+            "results/tables/{table}.{ext}",
+            table=RESULT_TABLES,
+            ext=["csv", "md", "provenance.json"],
+        ),
         *expand("results/figures/{figure}.png", figure=RESULT_FIGURES),
     ]

@@ -7,13 +7,13 @@ rule generate_predictions:
         tasks="results/data/tasks/{bench}.jsonl",
     output:
         "results/eval/{model}/{bench}.predictions.jsonl",
-    params:
-        evaluation=canonical(config["evaluation"]),
-    threads: 1
     log:
         "results/logs/eval/{model}-{bench}.generate.log",
     conda:
         "../envs/evaluation.yaml"
+    threads: 1
+    params:
+        evaluation=canonical(config["evaluation"]),
     script:
         "../scripts/generate_predictions.py"
 

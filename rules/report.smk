@@ -3,21 +3,26 @@
 
 rule result_tables:
     input:
-        graded=expand("results/eval/{model}/{bench}.graded.jsonl", model=MODELS, bench=BENCHMARKS),
+        graded=expand(
+            "results/eval/{model}/{bench}.graded.jsonl", model=MODELS, bench=BENCHMARKS
+        ),
         set_stats=expand("results/data/stats/{name}.json", name=sorted(SETS)),
     output:
         **{
-            f"{table}_{ext}": f"results/tables/{table}.{ext}"
+            f"{table}_{ext.replace('.', '_')}": f"results/tables/{table}.{ext}"
             for table in RESULT_TABLES
             for ext in ("csv", "md", "provenance.json")
         },
-        **{f"{figure}_png": f"results/figures/{figure}.png" for figure in RESULT_FIGURES},
-    params:
-        config=canonical(config),
-        runs=canonical(RUNS),
+        **{
+            f"{figure}_png": f"results/figures/{figure}.png"
+            for figure in RESULT_FIGURES
+        },
     log:
         "results/logs/result_tables.log",
     conda:
         "../envs/report.yaml"
+    params:
+        config=canonical(config),
+        runs=canonical(RUNS),
     script:
         "../scripts/result_tables.py"

@@ -6,12 +6,12 @@ rule build_student_base:
         expand("results/data/tasks/{split}.jsonl", split=["train_easy", "train_hard"]),
     output:
         directory("results/models/base"),
-    params:
-        student=canonical(config["student"]),
     log:
         "results/logs/build_student_base.log",
     conda:
         "../envs/training.yaml"
+    params:
+        student=canonical(config["student"]),
     script:
         "../scripts/build_student_base.py"
 
@@ -22,14 +22,14 @@ rule train_stage1:
         data="results/data/tasks/train_easy.jsonl",
     output:
         directory("results/models/stage1"),
-    params:
-        recipe=canonical(config["training"]["stage1"]),
-        scratch="results/checkpoints/stage1",
-    threads: 2
     log:
         "results/logs/train/stage1.log",
     conda:
         "../envs/training.yaml"
+    threads: 2
+    params:
+        recipe=canonical(config["training"]["stage1"]),
+        scratch="results/checkpoints/stage1",
     script:
         "../scripts/train.py"
 
@@ -40,13 +40,13 @@ rule train_stage2:
         data=stage2_set,
     output:
         directory("results/models/stage2/{run}"),
-    params:
-        recipe=stage2_recipe,
-        scratch="results/checkpoints/stage2/{run}",
-    threads: 1
     log:
         "results/logs/train/stage2-{run}.log",
     conda:
         "../envs/training.yaml"
+    threads: 1
+    params:
+        recipe=stage2_recipe,
+        scratch="results/checkpoints/stage2/{run}",
     script:
         "../scripts/train.py"
