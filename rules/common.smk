@@ -17,7 +17,6 @@ from guiding.config import (
     check_config,
     set_specs,
     stage2_runs,
-    studied_sets,
 )  # noqa: E402
 
 validate(config, schema="../config/schema.yaml", set_default=True)

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from statistics import NormalDist
 
+from .config import error_rate_set_name
 from .io import read_jsonl
 from .provenance import write_provenance
 from .tables import write_table
@@ -61,7 +62,7 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
 
     confidence = config["evaluation"]["confidence"]
     scores = _scores(graded, confidence)
-    stats = {json.loads(Path(p).read_text())["set"]: json.loads(Path(p).read_text()) for p in set_stats}
+    stats = {s["set"]: s for s in (json.loads(Path(p).read_text()) for p in set_stats)}
 
     def run_row(run: str, **labels) -> dict:
         s = stats[runs[run]["set"]]
@@ -72,21 +73,22 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
     rows = [_baseline_row(scores, supervision="none (stage 1 only)", error_rate=math.nan)]
     for kind in ("hard", "subtask"):
         for rate in sweep["error_rates"]:
-            rows.append(run_row(f"{kind}-{sweep['teacher']}-er{rate}", supervision=kind, error_rate=rate))
+            rows.append(run_row(error_rate_set_name(kind, sweep["teacher"], rate), supervision=kind, error_rate=rate))
     error_rate_sweep = pd.DataFrame(rows)
 
     comparison = config["sets"]["teacher_comparison"]
     rows = [_baseline_row(scores, teacher="none (stage 1 only)", step_error_config=math.nan)]
     for teacher in comparison["teachers"]:
-        rows.append(run_row(f"hard-{teacher}-er{comparison['error_rate']}", teacher=teacher,
+        rows.append(run_row(error_rate_set_name("hard", teacher, comparison["error_rate"]), teacher=teacher,
                             step_error_config=100 * config["teachers"][teacher]["step_error"]))
     teacher_comparison = pd.DataFrame(rows)
 
     rows = [_baseline_row(scores, setting="none (stage 1 only)", items=math.nan, epochs=math.nan)]
     combo_runs = []
     for combo, parts in config["sets"]["combinations"].items():
-        combo_runs += [p for p in (f"{part['kind']}-{part.get('teacher', sweep['teacher'])}-er{part['error_rate']}"
-                                   for part in parts if not part.get("paraphrase")) if p in runs]
+        names = (error_rate_set_name(p["kind"], p.get("teacher", sweep["teacher"]), p["error_rate"])
+                 for p in parts if not p.get("paraphrase"))
+        combo_runs += [name for name in names if name in runs]
         combo_runs.append(f"combo-{combo}")
     combo_runs += list(config.get("extra_runs", {}))
     for run in dict.fromkeys(combo_runs):

@@ -2,8 +2,9 @@
 
 A problem is a *program*: a start variable with a value, then a chain of steps, each
 defining a new variable from the previous one (``c = b + 4``). The number of steps is the
-difficulty. Problems state the definitions in shuffled order, so solving one means
-finding the chain; solutions walk the chain one line per step and box the answer.
+difficulty. Problems may state the definitions in shuffled order and add a distractor chain,
+so that solving one means finding the chain; solutions walk the chain one line per step and
+box the answer.
 """
 
 from __future__ import annotations
