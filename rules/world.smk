@@ -25,6 +25,7 @@ rule decompose_tasks:
         "../envs/data.yaml"
     params:
         decomposition=canonical(config["decomposition"]),
+        shuffle=config["world"]["shuffle_definitions"],
     script:
         "../scripts/decompose_tasks.py"
 

@@ -24,15 +24,18 @@ def split_sizes(n_steps: int, n_parts: int, rng: random.Random, min_steps: int =
     return sizes
 
 
-def decompose(task: dict, n_parts: int, rng: random.Random) -> list[dict]:
-    """Split ``task`` into ``n_parts`` subtasks whose solutions are contiguous parts of its solution."""
+def decompose(task: dict, n_parts: int, rng: random.Random, shuffle: bool = True) -> list[dict]:
+    """Split ``task`` into ``n_parts`` subtasks whose solutions are contiguous parts of its solution.
+
+    ``shuffle`` states each subtask's definitions in shuffled order, as the world states its tasks.
+    """
     program = Program.from_dict(task["program"])
     values = [program.start_value, *program.values()]
     subtasks, begin = [], 0
     for j, size in enumerate(split_sizes(len(program.steps), n_parts, rng)):
         steps = program.steps[begin : begin + size]
         sub = Program(steps[0].source, values[begin], steps)
-        subtasks.append(make_task(f"{task['id']}-s{j}", sub, rng, "subtask", parent_id=task["id"]))
+        subtasks.append(make_task(f"{task['id']}-s{j}", sub, rng, "subtask", shuffle=shuffle, parent_id=task["id"]))
         begin += size
     return subtasks
 

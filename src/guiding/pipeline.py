@@ -37,11 +37,11 @@ def generate_tasks(outputs: list[str], world: dict) -> None:
         log.info("%s: %d tasks", split, len(splits[split]))
 
 
-def decompose_tasks(tasks_path: str, out_path: str, decomposition: dict) -> None:
+def decompose_tasks(tasks_path: str, out_path: str, decomposition: dict, shuffle: bool) -> None:
     subtasks = []
     for task in read_jsonl(tasks_path):
         rng = random.Random(f"{decomposition['seed']}:decompose:{task['id']}")
-        subtasks.extend(decompose(task, subtask_parts(task["n_steps"], decomposition), rng))
+        subtasks.extend(decompose(task, subtask_parts(task["n_steps"], decomposition), rng, shuffle))
     write_jsonl(out_path, subtasks)
     log.info("%d subtasks", len(subtasks))
 
