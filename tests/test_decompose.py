@@ -63,3 +63,16 @@ def test_filters_catch_ill_defined_short_duplicate_and_leaking_subtasks(hard_tas
     assert "near_duplicate" in subtask_problems(sub, task, 2, sub["n_steps"] / task["n_steps"])
     leaking = {**sub, "program": {**sub["program"], "start_value": sub["program"]["start_value"] + 1}}
     assert "adds_information" in subtask_problems(leaking, task, 2, 0.8)
+
+
+def test_subtasks_keep_the_hard_tasks_distractor_chain_and_nothing_else():
+    task = generate_splits(6, SIZES, [1, 2], [4, 6], distractor_steps=(2, 3))["train_hard"][0]
+    parent = Program.from_dict(task["program"])
+    for sub in decompose(task, 2, random.Random(0), shuffle=False):
+        program = Program.from_dict(sub["program"])
+        # Stated like the world's problems (with the parent's distractors), adding nothing new.
+        assert (program.distractor_start, program.distractor_steps) == (parent.distractor_start, parent.distractor_steps)
+        assert f"Let {parent.distractor_start[0]} = {parent.distractor_start[1]}." in sub["problem"]
+        assert subtask_problems(sub, task, 2, 0.8) == []
+    foreign = {**sub, "program": {**sub["program"], "distractor_start": [parent.distractor_start[0], 99]}}
+    assert "adds_information" in subtask_problems(foreign, task, 2, 0.8)

@@ -28,13 +28,15 @@ def decompose(task: dict, n_parts: int, rng: random.Random, shuffle: bool = True
     """Split ``task`` into ``n_parts`` subtasks whose solutions are contiguous parts of its solution.
 
     ``shuffle`` states each subtask's definitions in shuffled order, as the world states its tasks.
+    A subtask keeps the hard task's distractor chain: its statement reads like the world's
+    problems, and it adds no information that the hard task lacks.
     """
     program = Program.from_dict(task["program"])
     values = [program.start_value, *program.values()]
     subtasks, begin = [], 0
     for j, size in enumerate(split_sizes(len(program.steps), n_parts, rng)):
         steps = program.steps[begin : begin + size]
-        sub = Program(steps[0].source, values[begin], steps)
+        sub = Program(steps[0].source, values[begin], steps, program.distractor_start, program.distractor_steps)
         subtasks.append(make_task(f"{task['id']}-s{j}", sub, rng, "subtask", shuffle=shuffle, parent_id=task["id"]))
         begin += size
     return subtasks
@@ -58,6 +60,8 @@ def subtask_problems(subtask: dict, parent: dict, min_steps: int, max_fraction: 
     sub, full = Program.from_dict(subtask["program"]), Program.from_dict(parent["program"])
     known = {full.start_var: full.start_value}
     known.update({s.target: v for s, v in zip(full.steps, full.values())})
-    if known.get(sub.start_var) != sub.start_value or not set(sub.steps) <= set(full.steps):
+    foreign_distractors = sub.distractor_start not in (None, full.distractor_start) or not (
+        set(sub.distractor_steps) <= set(full.distractor_steps))
+    if known.get(sub.start_var) != sub.start_value or not set(sub.steps) <= set(full.steps) or foreign_distractors:
         reasons.append("adds_information")
     return reasons
