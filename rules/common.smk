@@ -27,8 +27,8 @@ RUNS = stage2_runs(config)
 # Models that get evaluated: the stage-1 baseline and one per stage-2 run.
 MODELS = ["stage1", *(f"stage2-{run}" for run in RUNS)]
 BENCHMARKS = ["eval_hard", "eval_easy"]
-RESULT_TABLES = ["error_rate_sweep", "teacher_comparison", "combinations"]
-RESULT_FIGURES = ["error_rate_sweep", "teacher_comparison", "combinations"]
+# The paper's three experiments: each gets a table and a figure.
+EXPERIMENTS = ["error_rate_sweep", "teacher_comparison", "combinations"]
 TEACHERS = sorted(config["teachers"])
 KINDS = ["hard", "subtask"]
 SPLITS = ["train_easy", "train_hard", "eval_easy", "eval_hard"]
@@ -90,9 +90,7 @@ def stage2_set(wildcards):
 
 def stage2_recipe(wildcards):
     """The stage-2 recipe with the run's overrides (e.g. more epochs)."""
-    return canonical(
-        {**config["training"]["stage2"], **RUNS[wildcards.run]["recipe_overrides"]}
-    )
+    return canonical(RUNS[wildcards.run]["recipe"])
 
 
 def model_dir(wildcards):
@@ -105,8 +103,8 @@ def result_files():
     return [
         *expand(
             "results/tables/{table}.{ext}",
-            table=RESULT_TABLES,
+            table=EXPERIMENTS,
             ext=["csv", "md", "provenance.json"],
         ),
-        *expand("results/figures/{figure}.png", figure=RESULT_FIGURES),
+        *expand("results/figures/{figure}.png", figure=EXPERIMENTS),
     ]

@@ -10,13 +10,10 @@ rule result_tables:
     output:
         **{
             f"{table}_{ext.replace('.', '_')}": f"results/tables/{table}.{ext}"
-            for table in RESULT_TABLES
+            for table in EXPERIMENTS
             for ext in ("csv", "md", "provenance.json")
         },
-        **{
-            f"{figure}_png": f"results/figures/{figure}.png"
-            for figure in RESULT_FIGURES
-        },
+        **{f"{figure}_png": f"results/figures/{figure}.png" for figure in EXPERIMENTS},
     log:
         "results/logs/result_tables.log",
     conda:

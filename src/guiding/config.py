@@ -58,12 +58,17 @@ def studied_sets(config: dict) -> list[str]:
 
 
 def stage2_runs(config: dict) -> dict[str, dict]:
-    """Stage-2 training runs: one per studied set, plus the configured extra runs (e.g. more epochs)."""
-    runs = {name: {"set": name, "recipe_overrides": {}} for name in studied_sets(config)}
+    """Stage-2 training runs: one per studied set, plus the configured extra runs (e.g. more epochs).
+
+    Each run carries its full recipe: the stage-2 recipe with the run's overrides applied.
+    """
+    stage2 = config["training"]["stage2"]
+    runs = {name: {"set": name, "recipe_overrides": {}, "recipe": dict(stage2)} for name in studied_sets(config)}
     for name, extra in config.get("extra_runs", {}).items():
         if name in runs:
             raise ConfigError(f"extra_runs.{name}: the name is already taken by the run of set {name!r}")
-        runs[name] = {"set": extra["set"], "recipe_overrides": extra.get("recipe_overrides", {})}
+        overrides = extra.get("recipe_overrides", {})
+        runs[name] = {"set": extra["set"], "recipe_overrides": overrides, "recipe": {**stage2, **overrides}}
     return runs
 
 

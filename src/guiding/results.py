@@ -92,9 +92,8 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
         combo_runs.append(f"combo-{combo}")
     combo_runs += list(config.get("extra_runs", {}))
     for run in dict.fromkeys(combo_runs):
-        recipe = {**config["training"]["stage2"], **runs[run]["recipe_overrides"]}
         rows.append(run_row(run, setting=run, items=stats[runs[run]["set"]]["size"],
-                            epochs=recipe.get("num_train_epochs")))
+                            epochs=runs[run]["recipe"].get("num_train_epochs")))
     combinations = pd.DataFrame(rows)
     return {"error_rate_sweep": error_rate_sweep, "teacher_comparison": teacher_comparison,
             "combinations": combinations}

@@ -123,11 +123,13 @@ def random_program(rng: random.Random, n_steps: int, max_value: int = MAX_VALUE,
 def render_problem(program: Program, order: list[int] | None = None) -> str:
     """Problem text: the start first, then every other definition in ``order`` (the shuffle is
     part of the task); definitions are numbered chain steps first, then the distractors."""
-    defs = [f"Let {s.target} = {s.source} {s.op} {s.operand}." for s in program.steps]
+    def define(s: Step) -> str:
+        return f"Let {s.target} = {s.source} {s.op} {s.operand}."
+
+    defs = [define(s) for s in program.steps]
     if program.distractor_start:
         var, value = program.distractor_start
-        defs.append(f"Let {var} = {value}.")
-        defs += [f"Let {s.target} = {s.source} {s.op} {s.operand}." for s in program.distractor_steps]
+        defs += [f"Let {var} = {value}.", *(define(s) for s in program.distractor_steps)]
     order = list(range(len(defs))) if order is None else order
     parts = [f"Let {program.start_var} = {program.start_value}.", *(defs[i] for i in order)]
     parts.append(f"Find {program.ask}.")
