@@ -9,6 +9,8 @@ rule generate_predictions:
         "results/eval/{model}/{bench}.predictions.jsonl",
     log:
         "results/logs/eval/{model}-{bench}.generate.log",
+    benchmark:
+        "results/benchmarks/eval/{model}-{bench}.generate.tsv"
     conda:
         "../envs/evaluation.yaml"
     threads: 1

@@ -1,4 +1,5 @@
 # The student: base model, stage-1 SFT on easy tasks, stage-2 SFT on each supervision set.
+# Training and generation jobs write a benchmark (wall time, peak memory) to results/benchmarks/.
 
 
 rule build_student_base:
@@ -24,6 +25,8 @@ rule train_stage1:
         directory("results/models/stage1"),
     log:
         "results/logs/train/stage1.log",
+    benchmark:
+        "results/benchmarks/train/stage1.tsv"
     conda:
         "../envs/training.yaml"
     threads: 2
@@ -42,6 +45,8 @@ rule train_stage2:
         directory("results/models/stage2/{run}"),
     log:
         "results/logs/train/stage2-{run}.log",
+    benchmark:
+        "results/benchmarks/train/stage2-{run}.tsv"
     conda:
         "../envs/training.yaml"
     threads: 1
