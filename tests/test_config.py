@@ -73,4 +73,9 @@ def test_sets_and_runs_follow_from_the_config():
     runs = stage2_runs(config)
     assert set(studied_sets(config)) <= set(runs)
     assert "para-hard-main-er50" not in runs  # a part only, not a setting of its own
-    assert runs["hard-main-er50-2x-epochs"]["recipe_overrides"]["num_train_epochs"] == 4
+    # The paper's "more epochs" control: the same set, twice the stage-2 epochs, all else equal.
+    doubled, base = runs["hard-main-er50-2x-epochs"], runs["hard-main-er50"]
+    assert doubled["set"] == "hard-main-er50"
+    assert doubled["recipe"]["num_train_epochs"] == 2 * base["recipe"]["num_train_epochs"]
+    assert {k: v for k, v in doubled["recipe"].items() if k != "num_train_epochs"} == \
+        {k: v for k, v in base["recipe"].items() if k != "num_train_epochs"}
