@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
 from guiding.config import ConfigError, check_config, set_specs, stage2_runs, studied_sets
 
@@ -28,6 +28,19 @@ def test_the_shipped_configs_validate_and_defaults_are_filled():
     validated(config)
     assert config["evaluation"]["max_new_tokens"] > 0  # filled from the schema
     validated(yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text()))
+
+
+def test_the_long_stage2_overlay_runs_the_same_study_and_keeps_stage1():
+    # Snakemake merges a --configfile over config.yaml key by key, as update_config does here.
+    config = default_config()
+    update_config(config, yaml.safe_load((ROOT / "config" / "long_stage2.yaml").read_text()))
+    validated(config)
+    default = validated(default_config())
+    runs, default_runs = stage2_runs(config), stage2_runs(default)
+    assert set(runs) == set(default_runs)  # the same study, only longer
+    assert config["training"]["stage1"] == default["training"]["stage1"]
+    assert runs["hard-main-er50-2x-epochs"]["recipe"]["num_train_epochs"] == \
+        2 * runs["hard-main-er50"]["recipe"]["num_train_epochs"]
 
 
 @pytest.mark.parametrize("mutate, named", [
