@@ -63,12 +63,11 @@ def stage2_runs(config: dict) -> dict[str, dict]:
     Each run carries its full recipe: the stage-2 recipe with the run's overrides applied.
     """
     stage2 = config["training"]["stage2"]
-    runs = {name: {"set": name, "recipe_overrides": {}, "recipe": dict(stage2)} for name in studied_sets(config)}
+    runs = {name: {"set": name, "recipe": dict(stage2)} for name in studied_sets(config)}
     for name, extra in config.get("extra_runs", {}).items():
         if name in runs:
             raise ConfigError(f"extra_runs.{name}: the name is already taken by the run of set {name!r}")
-        overrides = extra.get("recipe_overrides", {})
-        runs[name] = {"set": extra["set"], "recipe_overrides": overrides, "recipe": {**stage2, **overrides}}
+        runs[name] = {"set": extra["set"], "recipe": {**stage2, **extra.get("recipe_overrides", {})}}
     return runs
 
 
