@@ -62,7 +62,7 @@ def test_schema_errors_name_the_offending_key(mutate, named):
 @pytest.mark.parametrize("mutate, message", [
     (lambda c: c["sets"]["error_rate_sweep"].update(teacher="nobody"), "sets.error_rate_sweep.teacher: 'nobody'"),
     (lambda c: c["sets"]["teacher_comparison"].update(teachers=["main", "ghost"]), "'ghost'"),
-    (lambda c: c["world"].update(hard_steps=[3, 6]), "world.hard_steps"),
+    (lambda c: c["world"].update(hard_steps=[2, 6]), "world.hard_steps"),
     (lambda c: c["world"].update(easy_steps=[3, 2]), "world.easy_steps"),
     (lambda c: c["extra_runs"].update(x={"set": "hard-main-er33"}), "extra_runs.x.set"),
 ])

@@ -17,14 +17,26 @@ def hard_tasks():
 
 def test_split_sizes_cover_the_chain_with_parts_of_at_least_min_steps():
     rng = random.Random(0)
-    for n in range(4, 10):
+    for n in range(2, 10):
         for parts in (2, 3):
-            if parts * 2 > n:
+            if parts > n:
                 with pytest.raises(ValueError):
                     split_sizes(n, parts, rng)
                 continue
             sizes = split_sizes(n, parts, rng)
-            assert sum(sizes) == n and len(sizes) == parts and min(sizes) >= 2
+            assert sum(sizes) == n and len(sizes) == parts
+            # Parts of 2 steps at least where the chain allows it, else as even as it allows.
+            assert min(sizes) >= min(2, n // parts)
+
+
+def test_a_short_hard_task_keeps_only_its_subtask_with_enough_steps():
+    short = generate_splits(5, SIZES, [1, 2], [3, 3])["train_hard"]
+    for task in short[:50]:
+        subs = decompose(task, subtask_parts(task["n_steps"], DECOMPOSITION), random.Random(task["id"]))
+        assert sorted(s["n_steps"] for s in subs) == [1, 2]
+        kept = [s for s in subs if not subtask_problems(s, task, 2, 0.8)]
+        assert [s["n_steps"] for s in kept] == [2]
+        assert subtask_problems(next(s for s in subs if s["n_steps"] == 1), task, 2, 0.8) == ["too_few_steps"]
 
 
 def test_subtasks_are_contiguous_parts_of_the_hard_solution(hard_tasks):

@@ -91,10 +91,13 @@ def check_config(config: dict) -> None:
         if lo > hi:
             raise ConfigError(f"world.{key}: the minimum {lo} is above the maximum {hi}")
     decomposition = config["decomposition"]
-    if world["hard_steps"][0] < 2 * decomposition["min_steps"]:
+    # The shortest hard task must keep a subtask: one of min_steps that is not a near-duplicate.
+    shortest = world["hard_steps"][0]
+    if decomposition["min_steps"] >= decomposition["max_fraction"] * shortest:
         raise ConfigError(
-            f"world.hard_steps: hard tasks need at least {2 * decomposition['min_steps']} steps to split into "
-            f"subtasks of decomposition.min_steps={decomposition['min_steps']}")
+            f"world.hard_steps: a hard task of {shortest} steps has no subtask of at least "
+            f"decomposition.min_steps={decomposition['min_steps']} steps that covers less than "
+            f"decomposition.max_fraction={decomposition['max_fraction']} of it")
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:

@@ -15,9 +15,15 @@ from .world import Program, make_task
 
 
 def split_sizes(n_steps: int, n_parts: int, rng: random.Random, min_steps: int = 2) -> list[int]:
-    """Sizes of ``n_parts`` contiguous chunks covering ``n_steps``, each at least ``min_steps``."""
-    if n_parts * min_steps > n_steps:
-        raise ValueError(f"cannot split {n_steps} steps into {n_parts} parts of at least {min_steps}")
+    """Sizes of ``n_parts`` contiguous chunks covering ``n_steps``, each at least ``min_steps``.
+
+    A chain too short for that gets parts as even as possible instead (a 3-step chain splits 1+2),
+    as a decomposer asked for 2 subtasks of a short solution would write them; the subtask filter
+    then drops the parts with too few steps.
+    """
+    if n_parts > n_steps:
+        raise ValueError(f"cannot split {n_steps} steps into {n_parts} non-empty parts")
+    min_steps = min(min_steps, n_steps // n_parts)
     sizes = [min_steps] * n_parts
     for _ in range(n_steps - n_parts * min_steps):
         sizes[rng.randrange(n_parts)] += 1
