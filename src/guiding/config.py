@@ -91,7 +91,7 @@ def check_config(config: dict) -> None:
         if lo > hi:
             raise ConfigError(f"world.{key}: the minimum {lo} is above the maximum {hi}")
     decomposition = config["decomposition"]
-    # The shortest hard task must keep a subtask: one of min_steps that is not a near-duplicate.
+    # The shortest hard task must be able to keep a subtask: min_steps long, not a near-duplicate.
     shortest = world["hard_steps"][0]
     if decomposition["min_steps"] >= decomposition["max_fraction"] * shortest:
         raise ConfigError(

@@ -106,9 +106,9 @@ def _plot_sweep(df, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for kind, color in (("hard", "tab:blue"), ("subtask", "tab:orange")):
+    for kind, label, color in (("hard", "hard-task", "tab:blue"), ("subtask", "subtask", "tab:orange")):
         d = df[df["supervision"] == kind].sort_values("error_rate")
-        ax.plot(d["error_rate"], d["hard_acc_%"], marker="o", color=color, label=f"{kind}-task supervision")
+        ax.plot(d["error_rate"], d["hard_acc_%"], marker="o", color=color, label=f"{label} supervision")
         ax.fill_between(d["error_rate"], d["hard_ci_low"], d["hard_ci_high"], color=color, alpha=0.2)
     base = df[df["run"] == BASELINE].iloc[0]
     ax.axhline(base["hard_acc_%"], color="gray", linestyle="--", label="stage 1 only")
