@@ -16,6 +16,7 @@ from guiding.config import (
     canonical,
     check_config,
     set_specs,
+    stage2_examples,
     stage2_runs,
 )  # noqa: E402
 
@@ -91,6 +92,11 @@ def stage2_set(wildcards):
 def stage2_recipe(wildcards):
     """The stage-2 recipe with the run's overrides (e.g. more epochs)."""
     return canonical(RUNS[wildcards.run]["recipe"])
+
+
+def stage2_priority(wildcards):
+    """Longest runs first, so that no long run starts last while the other core idles."""
+    return stage2_examples(config, wildcards.run)
 
 
 def model_dir(wildcards):

@@ -47,6 +47,7 @@ rule train_stage2:
         "results/logs/train/stage2-{run}.log",
     benchmark:
         "results/benchmarks/train/stage2-{run}.tsv"
+    priority: stage2_priority
     conda:
         "../envs/training.yaml"
     threads: 1

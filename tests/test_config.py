@@ -6,7 +6,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
-from guiding.config import ConfigError, check_config, set_specs, stage2_runs, studied_sets
+from guiding.config import ConfigError, check_config, set_specs, stage2_examples, stage2_runs, studied_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "config" / "schema.yaml")
@@ -92,3 +92,16 @@ def test_sets_and_runs_follow_from_the_config():
     assert doubled["recipe"]["num_train_epochs"] == 2 * base["recipe"]["num_train_epochs"]
     assert {k: v for k, v in doubled["recipe"].items() if k != "num_train_epochs"} == \
         {k: v for k, v in base["recipe"].items() if k != "num_train_epochs"}
+
+
+def test_stage2_runs_are_ordered_by_the_examples_they_train_on():
+    config = default_config()
+    check_config(config)
+    sets, epochs = config["sets"], config["training"]["stage2"]["num_train_epochs"]
+    examples = {run: stage2_examples(config, run) for run in stage2_runs(config)}
+    assert examples["hard-main-er0"] == sets["hard_size"] * epochs
+    assert examples["subtask-main-er0"] == sets["subtask_size"] * epochs
+    assert examples["hard-main-er50-2x-epochs"] == 2 * examples["hard-main-er50"]
+    # A combination trains on all its parts; a paraphrase copy is as large as its base set.
+    assert examples["combo-hard50_sub10"] == (sets["hard_size"] + sets["subtask_size"]) * epochs
+    assert examples["combo-hard50_paraphrase"] == 2 * examples["hard-main-er50"]

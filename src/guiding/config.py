@@ -71,6 +71,22 @@ def stage2_runs(config: dict) -> dict[str, dict]:
     return runs
 
 
+def stage2_examples(config: dict, run: str) -> int:
+    """Examples stage-2 run ``run`` trains on (set size x epochs), to start the longest runs first."""
+    specs, sets = set_specs(config), config["sets"]
+
+    def size(name: str) -> int:
+        spec = specs[name]
+        if spec["type"] == "combination":
+            return sum(size(part) for part in spec["parts"])
+        if spec["type"] == "paraphrase":
+            return size(spec["base"])
+        return sets["hard_size"] if spec["kind"] == "hard" else sets["subtask_size"]
+
+    spec = stage2_runs(config)[run]
+    return round(size(spec["set"]) * spec["recipe"]["num_train_epochs"])
+
+
 def check_config(config: dict) -> None:
     """Checks across fields, after schema validation; raises ConfigError naming the key."""
     teachers = config["teachers"]
