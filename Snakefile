@@ -2,16 +2,18 @@
 #
 #   snakemake --cores all                 # the embedded default (config/config.yaml)
 #   snakemake --cores all --use-conda     # the same, each rule in its own conda env
+#
+# The rule files follow the DAG; each has a subpackage of the same name in src/guiding/.
 
 
 configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/world.smk"
+include: "rules/tasks.smk"
 include: "rules/teachers.smk"
-include: "rules/sets.smk"
-include: "rules/data_tables.smk"
+include: "rules/judging.smk"
+include: "rules/supervision.smk"
 include: "rules/student.smk"
 include: "rules/evaluation.smk"
 include: "rules/report.smk"

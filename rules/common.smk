@@ -12,13 +12,14 @@ SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 os.environ.update(PYTHONPATH=SRC)  # set, not read: no envvars assertion needed
 
-from guiding.config import (
+import guiding.artifacts as A  # noqa: E402  every path and name of the study
+from guiding.config import (  # noqa: E402
     canonical,
     check_config,
     set_specs,
     stage2_examples,
     stage2_runs,
-)  # noqa: E402
+)
 
 validate(config, schema="../config/schema.yaml", set_default=True)
 check_config(config)
@@ -26,24 +27,22 @@ check_config(config)
 SETS = set_specs(config)
 RUNS = stage2_runs(config)
 # Models that get evaluated: the stage-1 baseline and one per stage-2 run.
-MODELS = ["stage1", *(f"stage2-{run}" for run in RUNS)]
-BENCHMARKS = ["eval_hard", "eval_easy"]
-# The paper's three experiments: each gets a table and a figure.
-EXPERIMENTS = ["error_rate_sweep", "teacher_comparison", "combinations"]
+MODELS = [A.BASELINE, *(A.stage2_model(run) for run in RUNS)]
 TEACHERS = sorted(config["teachers"])
-KINDS = ["hard", "subtask"]
-SPLITS = ["train_easy", "train_hard", "eval_easy", "eval_hard"]
-# The config sections that the data artifacts depend on (recorded in their provenance).
-DATA_SECTIONS = ["mode", "world", "decomposition", "teachers", "sampling", "sets"]
+BACKENDS = config["backends"]
+# The config sections each table's provenance records (what its inputs were built with).
+DATA_SECTIONS = ["mode", "backends", "world", "decomposition", "teachers", "sampling", "sets"]
+TEACHER_SECTIONS = ["mode", "backends", "world", "decomposition", "teachers", "sampling"]
+RESULT_SECTIONS = [*DATA_SECTIONS, "student", "training", "extra_runs", "evaluation"]
 
 
 wildcard_constraints:
     teacher="[A-Za-z0-9]+",
-    kind="hard|subtask",
+    kind="|".join(A.KINDS),
     error_rate=r"\d+",
-    split="|".join(SPLITS),
-    bench="|".join(BENCHMARKS),
-    model="stage1|stage2-[^/]+",
+    split="|".join(A.SPLITS),
+    bench="|".join(A.BENCHMARKS),
+    model=f"{A.BASELINE}|{A.STAGE2_PREFIX}[^/]+",
 
 
 def config_subset(*sections):
@@ -54,39 +53,53 @@ def config_subset(*sections):
 def tasks_of_kind(wildcards):
     """Tasks a teacher solves: the hard pool or the filtered subtasks."""
     if wildcards.kind == "hard":
-        return "results/data/tasks/train_hard.jsonl"
-    return "results/data/subtasks/filtered.jsonl"
+        return A.fill(A.TASKS, split="train_hard")
+    return A.FILTERED_SUBTASKS
+
+
+def teacher_settings(wildcards):
+    """A teacher's settings that change its samples (``stands_for`` is a note for readers)."""
+    teacher = config["teachers"][wildcards.teacher]
+    return canonical({k: v for k, v in teacher.items() if k != "stands_for"})
 
 
 def error_rate_set_inputs(wildcards):
     """A subtask set also needs the teacher's hard pairs: it holds the subtasks of the same hard tasks."""
-    inputs = {"pairs": f"results/data/pairs/{wildcards.teacher}/{wildcards.kind}.jsonl"}
+    inputs = {"pairs": A.fill(A.PAIRS, teacher=wildcards.teacher, kind=wildcards.kind)}
     if wildcards.kind == "subtask":
-        inputs["hard_pairs"] = f"results/data/pairs/{wildcards.teacher}/hard.jsonl"
+        inputs["hard_pairs"] = A.fill(A.PAIRS, teacher=wildcards.teacher, kind="hard")
     return inputs
 
 
+def error_rate_set_sizes(wildcards):
+    """The sizes a set depends on: a subtask set is drawn from the subtasks of the selected hard tasks."""
+    sizes = {"hard_size": config["sets"]["hard_size"]}
+    if wildcards.kind == "subtask":
+        sizes["subtask_size"] = config["sets"]["subtask_size"]
+    return sizes
+
+
 def combination_parts(wildcards):
-    return {
-        part: f"results/sets/{part}.jsonl"
-        for part in SETS[f"combo-{wildcards.name}"]["parts"]
-    }
+    return [
+        A.fill(A.SET, name=part)
+        for part in SETS[A.combination_name(wildcards.name)]["parts"]
+    ]
 
 
 def set_files():
-    return expand("results/sets/{name}.jsonl", name=sorted(SETS))
+    return expand(A.SET, name=sorted(SETS))
+
+
+def set_stats_files():
+    return expand(A.SET_STATS, name=sorted(SETS))
 
 
 def data_tables():
-    return expand(
-        "results/tables/{table}.{ext}",
-        table=["data_sets", "teachers"],
-        ext=["csv", "md", "provenance.json"],
-    )
+    return expand(A.TABLE, table=A.DATA_TABLES, ext=A.TABLE_FORMATS)
 
 
 def stage2_set(wildcards):
-    return f"results/sets/{RUNS[wildcards.run]['set']}.jsonl"
+    return A.fill(A.SET, name=RUNS[wildcards.run]["set"])
 
 
 def stage2_recipe(wildcards):
@@ -100,17 +113,11 @@ def stage2_priority(wildcards):
 
 
 def model_dir(wildcards):
-    if wildcards.model == "stage1":
-        return "results/models/stage1"
-    return f"results/models/stage2/{wildcards.model.removeprefix('stage2-')}"
+    return A.model_dir(wildcards.model)
 
 
 def result_files():
     return [
-        *expand(
-            "results/tables/{table}.{ext}",
-            table=EXPERIMENTS,
-            ext=["csv", "md", "provenance.json"],
-        ),
-        *expand("results/figures/{figure}.png", figure=EXPERIMENTS),
+        *expand(A.TABLE, table=A.EXPERIMENTS, ext=A.TABLE_FORMATS),
+        *expand(A.FIGURE, figure=A.EXPERIMENTS),
     ]

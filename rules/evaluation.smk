@@ -1,12 +1,12 @@
-# Evaluation: greedy generation on held-out tasks, then grading by the boxed answer.
+# Evaluation: each model's predictions on the held-out benchmarks, graded by the answer module.
 
 
 rule generate_predictions:
     input:
         model=model_dir,
-        tasks="results/data/tasks/{bench}.jsonl",
+        tasks=A.fill(A.TASKS, split="{bench}"),
     output:
-        "results/eval/{model}/{bench}.predictions.jsonl",
+        predictions=A.PREDICTIONS,
     log:
         "results/logs/eval/{model}-{bench}.generate.log",
     benchmark:
@@ -15,17 +15,23 @@ rule generate_predictions:
         "../envs/evaluation.yaml"
     threads: 1
     params:
-        evaluation=canonical(config["evaluation"]),
+        backend=BACKENDS["generator"],
+        # Batch size stays: batches pad differently, which can change greedy outputs in float.
+        generation={
+            "max_new_tokens": config["evaluation"]["max_new_tokens"],
+            "batch_size": config["evaluation"]["batch_size"],
+        },
     script:
         "../scripts/generate_predictions.py"
 
 
 rule grade_predictions:
     input:
-        tasks="results/data/tasks/{bench}.jsonl",
-        predictions="results/eval/{model}/{bench}.predictions.jsonl",
+        tasks=A.fill(A.TASKS, split="{bench}"),
+        predictions=A.PREDICTIONS,
     output:
-        "results/eval/{model}/{bench}.graded.jsonl",
+        graded=A.GRADED,
+        grading_report=A.GRADING_REPORT,
     log:
         "results/logs/eval/{model}-{bench}.grade.log",
     conda:

@@ -1,25 +1,68 @@
-# Result tables and figures: the paper's three experiments in miniature, with provenance.
+# Reports: data tables (the sets and the teachers, as measured) and the result tables and figures
+# of the paper's three experiments. Each table has a provenance sidecar that records the config
+# sections it rests on, so those sections are its params.
+
+
+rule data_sets_table:
+    input:
+        set_stats=set_stats_files(),
+    output:
+        csv=report(
+            A.fill(A.TABLE, table="data_sets", ext="csv"),
+            caption="../report/data_sets.rst",
+            category="Data",
+        ),
+        md=A.fill(A.TABLE, table="data_sets", ext="md"),
+        provenance_json=A.fill(A.TABLE, table="data_sets", ext="provenance.json"),
+    log:
+        "results/logs/data_sets_table.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        config=config_subset(*DATA_SECTIONS),
+    script:
+        "../scripts/data_sets_table.py"
+
+
+rule teachers_table:
+    input:
+        judged=expand(A.JUDGED, teacher=TEACHERS, kind=A.KINDS),
+        pair_stats=expand(A.PAIR_STATS, teacher=TEACHERS, kind=A.KINDS),
+    output:
+        csv=report(
+            A.fill(A.TABLE, table="teachers", ext="csv"),
+            caption="../report/teachers.rst",
+            category="Data",
+        ),
+        md=A.fill(A.TABLE, table="teachers", ext="md"),
+        provenance_json=A.fill(A.TABLE, table="teachers", ext="provenance.json"),
+    log:
+        "results/logs/teachers_table.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        config=config_subset(*TEACHER_SECTIONS),
+    script:
+        "../scripts/teachers_table.py"
 
 
 rule result_tables:
     input:
-        graded=expand(
-            "results/eval/{model}/{bench}.graded.jsonl", model=MODELS, bench=BENCHMARKS
-        ),
-        set_stats=expand("results/data/stats/{name}.json", name=sorted(SETS)),
+        graded=expand(A.GRADED, model=MODELS, bench=A.BENCHMARKS),
+        set_stats=set_stats_files(),
     output:
         **{
-            f"{table}_{ext.replace('.', '_')}": f"results/tables/{table}.{ext}"
-            for table in EXPERIMENTS
-            for ext in ("csv", "md", "provenance.json")
+            f"{table}_{ext.replace('.', '_')}": A.fill(A.TABLE, table=table, ext=ext)
+            for table in A.EXPERIMENTS
+            for ext in A.TABLE_FORMATS
         },
-        **{f"{figure}_png": f"results/figures/{figure}.png" for figure in EXPERIMENTS},
+        **{f"{figure}_png": A.fill(A.FIGURE, figure=figure) for figure in A.EXPERIMENTS},
     log:
         "results/logs/result_tables.log",
     conda:
         "../envs/report.yaml"
     params:
-        config=canonical(config),
+        config=config_subset(*RESULT_SECTIONS),
         runs=canonical(RUNS),
     script:
         "../scripts/result_tables.py"

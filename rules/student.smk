@@ -4,14 +4,15 @@
 
 rule build_student_base:
     input:
-        expand("results/data/tasks/{split}.jsonl", split=["train_easy", "train_hard"]),
+        tasks=expand(A.TASKS, split=["train_easy", "train_hard"]),
     output:
-        directory("results/models/base"),
+        base_model=directory(A.BASE_MODEL),
     log:
         "results/logs/build_student_base.log",
     conda:
         "../envs/training.yaml"
     params:
+        backend=BACKENDS["student_base"],
         student=canonical(config["student"]),
     script:
         "../scripts/build_student_base.py"
@@ -19,10 +20,10 @@ rule build_student_base:
 
 rule train_stage1:
     input:
-        model="results/models/base",
-        data="results/data/tasks/train_easy.jsonl",
+        model=A.BASE_MODEL,
+        data=A.fill(A.TASKS, split="train_easy"),
     output:
-        directory("results/models/stage1"),
+        trained=directory(A.STAGE1_MODEL),
     log:
         "results/logs/train/stage1.log",
     benchmark:
@@ -32,17 +33,17 @@ rule train_stage1:
     threads: 2
     params:
         recipe=canonical(config["training"]["stage1"]),
-        scratch="results/checkpoints/stage1",
+        checkpoints=A.STAGE1_CHECKPOINTS,
     script:
-        "../scripts/train.py"
+        "../scripts/train_stage1.py"
 
 
 rule train_stage2:
     input:
-        model="results/models/stage1",
+        model=A.STAGE1_MODEL,
         data=stage2_set,
     output:
-        directory("results/models/stage2/{run}"),
+        trained=directory(A.STAGE2_MODEL),
     log:
         "results/logs/train/stage2-{run}.log",
     benchmark:
@@ -53,6 +54,6 @@ rule train_stage2:
     threads: 1
     params:
         recipe=stage2_recipe,
-        scratch="results/checkpoints/stage2/{run}",
+        checkpoints=A.STAGE2_CHECKPOINTS,
     script:
-        "../scripts/train.py"
+        "../scripts/train_stage2.py"

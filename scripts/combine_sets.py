@@ -1,6 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule combine_sets (rules/supervision.smk)
+from guiding.core.steps import run_step
+from guiding.supervision.steps import combine_sets
 
-log_to_file(snakemake.log[0])
-parts = {part: snakemake.input[part] for part in snakemake.params.parts}
-pipeline.combined_set(parts, snakemake.output[0], f"combo-{snakemake.wildcards.name}")
+run_step(snakemake, combine_sets)  # noqa: F821 (snakemake is given by the script directive)

@@ -1,5 +1,5 @@
-from guiding import reports
-from guiding.logs import log_to_file
+# rule data_sets_table (rules/report.smk)
+from guiding.core.steps import run_step
+from guiding.report.steps import data_sets_table
 
-log_to_file(snakemake.log[0])
-reports.data_sets_table(list(snakemake.input), snakemake.output, snakemake.params.config)
+run_step(snakemake, data_sets_table)  # noqa: F821 (snakemake is given by the script directive)

@@ -1,10 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule decompose_tasks (rules/tasks.smk)
+from guiding.core.steps import run_step
+from guiding.tasks.steps import decompose_tasks
 
-log_to_file(snakemake.log[0])
-pipeline.decompose_tasks(
-    snakemake.input[0],
-    snakemake.output[0],
-    snakemake.params.decomposition,
-    snakemake.params.shuffle,
-)
+run_step(snakemake, decompose_tasks)  # noqa: F821 (snakemake is given by the script directive)

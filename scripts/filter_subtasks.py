@@ -1,11 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule filter_subtasks (rules/tasks.smk)
+from guiding.core.steps import run_step
+from guiding.tasks.steps import filter_subtasks
 
-log_to_file(snakemake.log[0])
-pipeline.filter_subtasks(
-    snakemake.input.subtasks,
-    snakemake.input.tasks,
-    snakemake.output.kept,
-    snakemake.output.report,
-    snakemake.params.decomposition,
-)
+run_step(snakemake, filter_subtasks)  # noqa: F821 (snakemake is given by the script directive)

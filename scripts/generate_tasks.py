@@ -1,5 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule generate_tasks (rules/tasks.smk)
+from guiding.core.steps import run_step
+from guiding.tasks.steps import generate_tasks
 
-log_to_file(snakemake.log[0])
-pipeline.generate_tasks(list(snakemake.output), snakemake.params.world)
+run_step(snakemake, generate_tasks)  # noqa: F821 (snakemake is given by the script directive)

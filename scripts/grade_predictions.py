@@ -1,8 +1,5 @@
-from guiding.evaluation import grade_predictions
-from guiding.io import read_jsonl, write_jsonl
-from guiding.logs import log_to_file
+# rule grade_predictions (rules/evaluation.smk)
+from guiding.core.steps import run_step
+from guiding.evaluation.steps import grade_predictions
 
-log_to_file(snakemake.log[0])
-graded = grade_predictions(read_jsonl(snakemake.input.tasks), read_jsonl(snakemake.input.predictions))
-write_jsonl(snakemake.output[0], graded)
-print(f"accuracy {sum(g['correct'] for g in graded)}/{len(graded)}")
+run_step(snakemake, grade_predictions)  # noqa: F821 (snakemake is given by the script directive)

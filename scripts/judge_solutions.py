@@ -1,5 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule judge_solutions (rules/judging.smk)
+from guiding.core.steps import run_step
+from guiding.judging.steps import judge_solutions
 
-log_to_file(snakemake.log[0])
-pipeline.judge(snakemake.input.tasks, snakemake.input.samples, snakemake.output[0])
+run_step(snakemake, judge_solutions)  # noqa: F821 (snakemake is given by the script directive)

@@ -1,11 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule make_pairs (rules/judging.smk)
+from guiding.core.steps import run_step
+from guiding.judging.steps import make_pairs
 
-log_to_file(snakemake.log[0])
-pipeline.pairs(
-    snakemake.input.tasks,
-    snakemake.input.judged,
-    snakemake.output.pairs,
-    snakemake.output.stats,
-    snakemake.params.seed,
-)
+run_step(snakemake, make_pairs)  # noqa: F821 (snakemake is given by the script directive)

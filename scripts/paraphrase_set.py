@@ -1,5 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule paraphrase_set (rules/supervision.smk)
+from guiding.core.steps import run_step
+from guiding.supervision.steps import paraphrase_set
 
-log_to_file(snakemake.log[0])
-pipeline.paraphrased_set(snakemake.input[0], snakemake.output[0], f"para-{snakemake.wildcards.base}", snakemake.params.seed)
+run_step(snakemake, paraphrase_set)  # noqa: F821 (snakemake is given by the script directive)

@@ -1,11 +1,5 @@
-from guiding import results
-from guiding.logs import log_to_file
+# rule result_tables (rules/report.smk)
+from guiding.core.steps import run_step
+from guiding.report.steps import result_tables
 
-log_to_file(snakemake.log[0])
-results.write_results(
-    graded=list(snakemake.input.graded),
-    set_stats=list(snakemake.input.set_stats),
-    output=snakemake.output,
-    config=snakemake.params.config,
-    runs=snakemake.params.runs,
-)
+run_step(snakemake, result_tables)  # noqa: F821 (snakemake is given by the script directive)

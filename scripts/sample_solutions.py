@@ -1,11 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule sample_solutions (rules/teachers.smk)
+from guiding.core.steps import run_step
+from guiding.teachers.steps import sample_solutions
 
-log_to_file(snakemake.log[0])
-pipeline.sample(
-    snakemake.input[0],
-    snakemake.output[0],
-    snakemake.wildcards.teacher,
-    snakemake.params.teacher,
-    snakemake.params.sampling,
-)
+run_step(snakemake, sample_solutions)  # noqa: F821 (snakemake is given by the script directive)

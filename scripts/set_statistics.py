@@ -1,5 +1,5 @@
-from guiding import pipeline
-from guiding.logs import log_to_file
+# rule set_statistics (rules/supervision.smk)
+from guiding.core.steps import run_step
+from guiding.supervision.steps import set_statistics
 
-log_to_file(snakemake.log[0])
-pipeline.statistics(snakemake.input[0], snakemake.output[0], snakemake.wildcards.name)
+run_step(snakemake, set_statistics)  # noqa: F821 (snakemake is given by the script directive)

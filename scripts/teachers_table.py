@@ -1,11 +1,5 @@
-from guiding import reports
-from guiding.logs import log_to_file
+# rule teachers_table (rules/report.smk)
+from guiding.core.steps import run_step
+from guiding.report.steps import teachers_table
 
-log_to_file(snakemake.log[0])
-reports.teachers_table(
-    list(snakemake.input.judged),
-    list(snakemake.input.pair_stats),
-    snakemake.params.config["teachers"],
-    snakemake.output,
-    snakemake.params.config,
-)
+run_step(snakemake, teachers_table)  # noqa: F821 (snakemake is given by the script directive)

@@ -1,22 +1,32 @@
 """What the workflow derives from its config: the sets to build, the training runs, and the
-cross-field checks that a JSON schema cannot express."""
+cross-field checks that a JSON schema cannot express.
+
+``check_config`` runs in ``rules/common.smk`` after schema validation, before any job: every
+refusal that the config alone decides is raised here, naming the key.
+"""
 
 from __future__ import annotations
 
-KINDS = ("hard", "subtask")
+import difflib
+import math
+from functools import cache
+from pathlib import Path
+
+from .artifacts import (
+    KINDS,
+    combination_name,
+    error_rate_set_name,
+    paraphrase_name,
+)
 
 
 class ConfigError(ValueError):
     """A config that names something that does not exist or cannot be built."""
 
 
-def error_rate_set_name(kind: str, teacher: str, error_rate: int) -> str:
-    return f"{kind}-{teacher}-er{error_rate}"
-
-
 def _part_name(part: dict, teacher: str) -> str:
     name = error_rate_set_name(part["kind"], part.get("teacher", teacher), part["error_rate"])
-    return f"para-{name}" if part.get("paraphrase") else name
+    return paraphrase_name(name) if part.get("paraphrase") else name
 
 
 def set_specs(config: dict) -> dict[str, dict]:
@@ -41,9 +51,10 @@ def set_specs(config: dict) -> dict[str, dict]:
             add_error_rate_set(part["kind"], part.get("teacher", sweep["teacher"]), part["error_rate"])
             name = _part_name(part, sweep["teacher"])
             if part.get("paraphrase"):
-                specs[name] = {"type": "paraphrase", "base": name.removeprefix("para-")}
+                specs[name] = {"type": "paraphrase", "base": error_rate_set_name(
+                    part["kind"], part.get("teacher", sweep["teacher"]), part["error_rate"])}
             names.append(name)
-        specs[f"combo-{combo}"] = {"type": "combination", "parts": names}
+        specs[combination_name(combo)] = {"type": "combination", "parts": names}
     return specs
 
 
@@ -53,7 +64,7 @@ def studied_sets(config: dict) -> list[str]:
     sweep, comparison = sets["error_rate_sweep"], sets["teacher_comparison"]
     names = [error_rate_set_name(k, sweep["teacher"], r) for r in sweep["error_rates"] for k in KINDS]
     names += [error_rate_set_name("hard", t, comparison["error_rate"]) for t in comparison["teachers"]]
-    names += [f"combo-{c}" for c in sets["combinations"]]
+    names += [combination_name(c) for c in sets["combinations"]]
     return list(dict.fromkeys(names))
 
 
@@ -71,20 +82,52 @@ def stage2_runs(config: dict) -> dict[str, dict]:
     return runs
 
 
+def set_size(config: dict, name: str) -> int:
+    """Items in set ``name``: its kind's size, a paraphrase as its base, a combination its parts."""
+    spec, sets = set_specs(config)[name], config["sets"]
+    if spec["type"] == "combination":
+        return sum(set_size(config, part) for part in spec["parts"])
+    if spec["type"] == "paraphrase":
+        return set_size(config, spec["base"])
+    return sets["hard_size"] if spec["kind"] == "hard" else sets["subtask_size"]
+
+
 def stage2_examples(config: dict, run: str) -> int:
     """Examples stage-2 run ``run`` trains on (set size x epochs), to start the longest runs first."""
-    specs, sets = set_specs(config), config["sets"]
-
-    def size(name: str) -> int:
-        spec = specs[name]
-        if spec["type"] == "combination":
-            return sum(size(part) for part in spec["parts"])
-        if spec["type"] == "paraphrase":
-            return size(spec["base"])
-        return sets["hard_size"] if spec["kind"] == "hard" else sets["subtask_size"]
-
     spec = stage2_runs(config)[run]
-    return round(size(spec["set"]) * spec["recipe"]["num_train_epochs"])
+    return round(set_size(config, spec["set"]) * spec["recipe"]["num_train_epochs"])
+
+
+@cache
+def sft_config_fields() -> frozenset[str]:
+    """Field names of TRL's SFTConfig, read from a list kept beside the code (importing trl takes
+    seconds, too slow for every dry run; a test checks the list against the installed trl)."""
+    text = (Path(__file__).parent / "student" / "sft_config_fields.txt").read_text()
+    return frozenset(line for line in text.split() if not line.startswith("#") and line.isidentifier())
+
+
+def _check_recipe(key: str, recipe: dict) -> None:
+    fields = sft_config_fields()
+    for field in recipe:
+        if field not in fields:
+            close = difflib.get_close_matches(field, fields, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{key}.{field}: not a field of TRL's SFTConfig{hint}")
+
+
+def _check_whole_counts(config: dict) -> None:
+    """A set at x% over n tasks needs n*x/100 to be a whole number (refused here, not mid-DAG)."""
+    sizes = {"hard": "sets.hard_size", "subtask": "sets.subtask_size"}
+    for name, spec in set_specs(config).items():
+        if spec["type"] != "error_rate":
+            continue
+        key = sizes[spec["kind"]]
+        size, rate = config["sets"][key.split(".")[1]], spec["error_rate"]
+        if (size * rate) % 100:
+            step = 100 // math.gcd(rate, 100)
+            raise ConfigError(
+                f"{key}: set {name!r} needs {rate}% of {size} tasks, {size * rate / 100:g}, which is not a "
+                f"whole number; use a {key.split('.')[1]} that is a multiple of {step}")
 
 
 def check_config(config: dict) -> None:
@@ -114,16 +157,15 @@ def check_config(config: dict) -> None:
             f"world.hard_steps: a hard task of {shortest} steps has no subtask of at least "
             f"decomposition.min_steps={decomposition['min_steps']} steps that covers less than "
             f"decomposition.max_fraction={decomposition['max_fraction']} of it")
+    _check_whole_counts(config)
+    for stage in ("stage1", "stage2"):
+        _check_recipe(f"training.{stage}", config["training"][stage])
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:
             raise ConfigError(f"extra_runs.{name}.set: {run['set']!r} is not a set this config builds")
+        _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
     stage2_runs(config)
-
-
-def subtask_parts(n_steps: int, decomposition: dict) -> int:
-    """Number of subtasks for a hard task, picked by its length as the paper picks it by solution length."""
-    return 2 if n_steps <= decomposition["two_parts_up_to"] else 3
 
 
 def canonical(value):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from .world import Program, check_steps
+from .seams import StepJudge
 
 
-def make_pairs(tasks: list[dict], judged: list[dict], seed: int) -> tuple[list[dict], dict]:
+def build_pairs(tasks: list[dict], judged: list[dict], seed: int, step_judge: StepJudge) -> tuple[list[dict], dict]:
     samples = defaultdict(list)
     for s in judged:
         samples[s["task_id"]].append(s)
@@ -31,7 +31,7 @@ def make_pairs(tasks: list[dict], judged: list[dict], seed: int) -> tuple[list[d
             good = {"solution": chosen["solution"], "step_verdicts": chosen["step_verdicts"], "source": "sample"}
         else:
             stats["reference_rewritten"] += 1
-            verdicts = check_steps(Program.from_dict(task["program"]), task["solution"])
+            verdicts = step_judge.judge_steps(task, task["solution"])
             good = {"solution": task["solution"], "step_verdicts": verdicts, "source": "reference"}
         bad = rng.choice(incorrect)
         pairs.append({

@@ -5,26 +5,22 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from statistics import NormalDist
 
-from .config import error_rate_set_name
-from .io import read_jsonl
-from .provenance import write_provenance
-from .tables import write_table
-
-BASELINE = "stage1"
-
-
-def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (sound at 0% and 100%, unlike the normal one)."""
-    if n == 0:
-        return (math.nan, math.nan)
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = correct / n
-    denom = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, center - half), min(1.0, center + half))
+from ..artifacts import (
+    BASELINE,
+    BENCHMARK_LABELS,
+    EXPERIMENTS,
+    GRADED,
+    KINDS,
+    combination_name,
+    error_rate_set_name,
+    parse,
+    stage2_model,
+)
+from ..core.io import read_jsonl
+from ..core.provenance import write_provenance
+from ..core.statistics import wilson_interval
+from ..core.tables import write_table
 
 
 def accuracy(graded_path: str, confidence: float) -> dict:
@@ -35,17 +31,17 @@ def accuracy(graded_path: str, confidence: float) -> dict:
 
 
 def _scores(graded: list[str], confidence: float) -> dict[tuple[str, str], dict]:
-    """{(model, bench): accuracy} from paths results/eval/{model}/{bench}.graded.jsonl."""
+    """{(model, bench): accuracy} from the graded prediction files."""
     out = {}
     for path in graded:
-        p = Path(path)
-        out[p.parent.name, p.name.removesuffix(".graded.jsonl")] = accuracy(path, confidence)
+        names = parse(GRADED, path)
+        out[names["model"], names["bench"]] = accuracy(path, confidence)
     return out
 
 
 def _score_columns(scores: dict, model: str) -> dict:
     row = {}
-    for bench, label in (("eval_hard", "hard"), ("eval_easy", "easy")):
+    for bench, label in BENCHMARK_LABELS.items():
         s = scores[model, bench]
         row.update({f"{label}_acc_%": s["acc"], f"{label}_ci_low": s["ci_low"], f"{label}_ci_high": s["ci_high"],
                     f"{label}_n": s["n"]})
@@ -67,11 +63,11 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
     def run_row(run: str, **labels) -> dict:
         s = stats[runs[run]["set"]]
         return {**labels, "run": run, "outcome_ER_%": s["outcome_error_rate"], "stepwise_ER_%": s["stepwise_error_rate"],
-                **_score_columns(scores, f"stage2-{run}")}
+                **_score_columns(scores, stage2_model(run))}
 
     sweep = config["sets"]["error_rate_sweep"]
     rows = [_baseline_row(scores, supervision="none (stage 1 only)", error_rate=math.nan)]
-    for kind in ("hard", "subtask"):
+    for kind in KINDS:
         for rate in sweep["error_rates"]:
             rows.append(run_row(error_rate_set_name(kind, sweep["teacher"], rate), supervision=kind, error_rate=rate))
     error_rate_sweep = pd.DataFrame(rows)
@@ -89,7 +85,7 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
         names = (error_rate_set_name(p["kind"], p.get("teacher", sweep["teacher"]), p["error_rate"])
                  for p in parts if not p.get("paraphrase"))
         combo_runs += [name for name in names if name in runs]
-        combo_runs.append(f"combo-{combo}")
+        combo_runs.append(combination_name(combo))
     combo_runs += list(config.get("extra_runs", {}))
     for run in dict.fromkeys(combo_runs):
         rows.append(run_row(run, setting=run, items=stats[runs[run]["set"]]["size"],
@@ -141,16 +137,22 @@ def _plot_bars(df, label_column: str, title: str, path: str) -> None:
     plt.close(fig)
 
 
-def write_results(graded: list[str], set_stats: list[str], output, config: dict, runs: dict) -> None:
+def result_tables(*, graded: list[str], set_stats: list[str], config: dict, runs: dict, **outputs: str) -> None:
+    """The tables and figures of the paper's experiments; ``outputs`` holds ``<experiment>_csv``,
+    ``_md``, ``_provenance_json`` and ``_png`` for each experiment."""
+    missing = {f"{e}_{x}" for e in EXPERIMENTS for x in ("csv", "md", "provenance_json", "png")} - set(outputs)
+    if missing:
+        raise TypeError(f"result_tables: no output paths for {sorted(missing)}")
+    output = outputs
     tables = build_tables(graded, set_stats, config, runs)
     titles = {
         "error_rate_sweep": "Hard-task vs subtask supervision across outcome error rates",
         "teacher_comparison": "Teachers at the same outcome error rate, different step-wise error rates",
         "combinations": "Hard tasks with subtasks, paraphrases or more epochs",
     }
-    _plot_sweep(tables["error_rate_sweep"], output.error_rate_sweep_png)
-    _plot_bars(tables["teacher_comparison"], "teacher", titles["teacher_comparison"], output.teacher_comparison_png)
-    _plot_bars(tables["combinations"], "setting", titles["combinations"], output.combinations_png)
+    _plot_sweep(tables["error_rate_sweep"], output["error_rate_sweep_png"])
+    _plot_bars(tables["teacher_comparison"], "teacher", titles["teacher_comparison"], output["teacher_comparison_png"])
+    _plot_bars(tables["combinations"], "setting", titles["combinations"], output["combinations_png"])
     for name, df in tables.items():
         csv, md = output[f"{name}_csv"], output[f"{name}_md"]
         write_table(df, csv, md, titles[name] + " (accuracy %, 95% Wilson CI)")

@@ -1,4 +1,4 @@
-"""Result and data tables (CSV + Markdown, each with a provenance sidecar)."""
+"""Data tables: the supervision sets and the teachers, as measured (CSV + Markdown + provenance)."""
 
 from __future__ import annotations
 
@@ -6,41 +6,47 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from .io import read_jsonl
-from .provenance import write_provenance
-from .tables import write_table
+from ..artifacts import JUDGED, PAIR_STATS, parse
+from ..core.io import read_jsonl
+from ..core.provenance import write_provenance
+from ..core.tables import write_table
 
 
 def _load_json(path: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def data_sets_table(stats_paths: list[str], output, config: dict) -> None:
+def data_sets_table(*, set_stats: list[str], csv: str, md: str, provenance_json: str, config: dict) -> None:
+    """Per supervision set: size, incorrect solutions, measured outcome and step-wise error rates."""
     import pandas as pd
 
+    stats_paths = set_stats
     rows = [_load_json(p) for p in stats_paths]
     df = pd.DataFrame(rows, columns=["set", "size", "incorrect", "outcome_error_rate", "stepwise_error_rate", "mean_steps"])
     df = df.rename(columns={"outcome_error_rate": "outcome_ER_%", "stepwise_error_rate": "stepwise_ER_%"})
-    write_table(df, output.csv, output.md, "Supervision sets: size, measured outcome and step-wise error rates")
-    write_provenance(output.provenance, stats_paths, config, outputs=[output.csv, output.md])
+    write_table(df, csv, md, "Supervision sets: size, measured outcome and step-wise error rates")
+    write_provenance(provenance_json, stats_paths, config, outputs=[csv, md])
 
 
-def teachers_table(judged_paths: list[str], pair_stats_paths: list[str], teachers: dict, output, config: dict) -> None:
+def teachers_table(*, judged: list[str], pair_stats: list[str], csv: str, md: str, provenance_json: str,
+                   config: dict) -> None:
     """Each teacher's configured per-step error against what its samples measure, per task kind."""
     import pandas as pd
 
+    teachers, judged_paths, pair_stats_paths = config["teachers"], judged, pair_stats
     pair_stats = {}
     for path in pair_stats_paths:
-        teacher, kind = Path(path).parent.name, Path(path).name.split(".")[0]
-        pair_stats[teacher, kind] = _load_json(path)
+        names = parse(PAIR_STATS, path)
+        pair_stats[names["teacher"], names["kind"]] = _load_json(path)
     rows = []
     for path in judged_paths:
-        teacher, kind = Path(path).parent.name, Path(path).stem
+        names = parse(JUDGED, path)
+        teacher, kind = names["teacher"], names["kind"]
         counts = defaultdict(int)
         for sample in read_jsonl(path):
             counts["samples"] += 1
             counts["incorrect"] += not sample["correct"]
-            counts["steps"] += len(sample["step_verdicts"])
+            counts["steps"] += sum(v is not None for v in sample["step_verdicts"])  # None: not judged
             counts["wrong_steps"] += sum(v is False for v in sample["step_verdicts"])
         stats = pair_stats[teacher, kind]
         rows.append({
@@ -57,5 +63,5 @@ def teachers_table(judged_paths: list[str], pair_stats_paths: list[str], teacher
             "reference_rewritten": stats["reference_rewritten"],
         })
     df = pd.DataFrame(rows).sort_values(["teacher", "kind"])
-    write_table(df, output.csv, output.md, "Teachers: configured vs measured per-step error, outcome error of samples")
-    write_provenance(output.provenance, [*judged_paths, *pair_stats_paths], config, outputs=[output.csv, output.md])
+    write_table(df, csv, md, "Teachers: configured vs measured per-step error, outcome error of samples")
+    write_provenance(provenance_json, [*judged_paths, *pair_stats_paths], config, outputs=[csv, md])

@@ -1,18 +1,17 @@
-# Supervision sets: one file per setting, built by one set builder.
+# Supervision sets: one file per setting, built by one set builder, and their statistics.
 
 
 rule build_error_rate_set:
     input:
         unpack(error_rate_set_inputs),
     output:
-        "results/sets/{kind}-{teacher}-er{error_rate}.jsonl",
+        supervision_set="results/sets/{kind}-{teacher}-er{error_rate}.jsonl",
     log:
         "results/logs/build_set/{kind}-{teacher}-er{error_rate}.log",
     conda:
         "../envs/data.yaml"
     params:
-        hard_size=config["sets"]["hard_size"],
-        subtask_size=config["sets"]["subtask_size"],
+        sizes=error_rate_set_sizes,
         seed=config["sets"]["seed"],
     script:
         "../scripts/build_error_rate_set.py"
@@ -20,14 +19,15 @@ rule build_error_rate_set:
 
 rule paraphrase_set:
     input:
-        "results/sets/{base}.jsonl",
+        base_set=A.fill(A.SET, name="{base}"),
     output:
-        "results/sets/para-{base}.jsonl",
+        paraphrased=A.fill(A.SET, name=A.paraphrase_name("{base}")),
     log:
         "results/logs/build_set/para-{base}.log",
     conda:
         "../envs/data.yaml"
     params:
+        backend=BACKENDS["paraphraser"],
         seed=config["sets"]["seed"],
     script:
         "../scripts/paraphrase_set.py"
@@ -35,14 +35,25 @@ rule paraphrase_set:
 
 rule combine_sets:
     input:
-        unpack(combination_parts),
+        parts=combination_parts,
     output:
-        "results/sets/combo-{name}.jsonl",
+        combined=A.fill(A.SET, name=A.combination_name("{name}")),
     log:
         "results/logs/build_set/combo-{name}.log",
     conda:
         "../envs/data.yaml"
-    params:
-        parts=lambda wc: SETS[f"combo-{wc.name}"]["parts"],
     script:
         "../scripts/combine_sets.py"
+
+
+rule set_statistics:
+    input:
+        supervision_set=A.SET,
+    output:
+        stats=A.SET_STATS,
+    log:
+        "results/logs/set_statistics/{name}.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/set_statistics.py"

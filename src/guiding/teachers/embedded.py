@@ -1,4 +1,4 @@
-"""Simulated teachers: they solve a task step by step and err at a configured per-step rate.
+"""Simulated teachers of the synthetic world: they solve a task step by step and err at a configured per-step rate.
 
 Error styles:
 - ``slip``: the arithmetic result of the step is wrong; later steps carry the wrong value.
@@ -12,16 +12,19 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .world import OPERAND_RANGE, Program, apply_op, render_answer, render_step
+from ..world.program import OPERAND_RANGE, Program, apply_op, render_answer, render_step
 
 ERROR_STYLES = ("slip", "wrong_op")
 
 
 @dataclass(frozen=True)
 class SimulatedTeacher:
+    """A teacher that errs at ``step_error`` per step in ``error_style``; ``seed`` fixes its samples."""
+
     name: str
     step_error: float
     error_style: str
+    seed: int = 0
 
     def __post_init__(self):
         if self.error_style not in ERROR_STYLES:
@@ -29,7 +32,12 @@ class SimulatedTeacher:
         if not 0.0 <= self.step_error <= 1.0:
             raise ValueError(f"teacher {self.name!r}: step_error must be in [0, 1], got {self.step_error}")
 
-    def solve(self, program: Program, rng: random.Random) -> str:
+    def solve(self, task: dict, sample: int) -> str:
+        """Sample ``sample`` of ``task``; its randomness depends only on (seed, teacher, task, sample)."""
+        rng = random.Random(f"{self.seed}:{self.name}:{task['id']}:{sample}")
+        return self.solve_program(Program.from_dict(task["program"]), rng)
+
+    def solve_program(self, program: Program, rng: random.Random) -> str:
         lines, value = [], program.start_value
         for i, step in enumerate(program.steps, start=1):
             op, result = step.op, apply_op(step.op, value, step.operand)
@@ -50,14 +58,3 @@ class SimulatedTeacher:
         delta = rng.choice([d for d in range(-OPERAND_RANGE[1], OPERAND_RANGE[1] + 1) if d != 0])
         return op, result + delta
 
-
-def sample_solutions(teacher: SimulatedTeacher, tasks: list[dict], k: int, seed: int) -> list[dict]:
-    """``k`` samples per task; each sample's randomness depends only on (seed, teacher, task, index)."""
-    out = []
-    for task in tasks:
-        program = Program.from_dict(task["program"])
-        for i in range(k):
-            rng = random.Random(f"{seed}:{teacher.name}:{task['id']}:{i}")
-            out.append({"task_id": task["id"], "teacher": teacher.name, "sample": i,
-                        "solution": teacher.solve(program, rng)})
-    return out

@@ -1,4 +1,4 @@
-"""A paraphraser for the synthetic world: new surface text, the same math.
+"""The paraphraser of the synthetic world: new surface text, the same math.
 
 Each sentence of a problem and each line of a solution is rewritten from a small set of
 phrasings; numbers, variables, operations and their order are untouched.
@@ -39,3 +39,15 @@ def paraphrase_solution(text: str, rng: random.Random) -> str:
 def math_content(text: str) -> list[str]:
     """The sequence of numbers, variables and operators: what a paraphrase must keep."""
     return re.findall(r"\d+|\b[a-z]\b|[-+*=]", text)
+
+
+class TemplateParaphraser:
+    """Rewrites each sentence and line from the phrasings above; ``seed`` fixes the choices per task."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def paraphrase(self, item: dict) -> dict:
+        rng = random.Random(f"{self.seed}:paraphrase:{item['task_id']}")
+        problem = paraphrase_problem(item["problem"], rng)  # problem first: the order fixes the draws
+        return {"problem": problem, "solution": paraphrase_solution(item["solution"], rng)}

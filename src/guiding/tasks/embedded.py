@@ -1,4 +1,4 @@
-"""Decomposition of hard tasks into easier, self-contained subtasks, and the subtask filters.
+"""The task stage in the synthetic world: generated tasks, exact decomposition and filters.
 
 A subtask is a contiguous run of the hard task's chain. Its start value is the hard task's own
 reference intermediate, so it holds no information that the hard task lacks, and it has fewer
@@ -11,7 +11,46 @@ from __future__ import annotations
 import random
 import re
 
-from .world import Program, make_task
+from ..world.generate import generate_splits
+from ..world.program import Program, make_task
+
+
+class WorldTaskSource:
+    """Tasks drawn from the synthetic world, as configured by the ``world`` config section."""
+
+    def __init__(self, seed: int, sizes: dict[str, int], easy_steps: list[int], hard_steps: list[int],
+                 shuffle_definitions: bool, max_value: int, distractor_steps: list[int]):
+        self.settings = dict(seed=seed, sizes=sizes, easy_steps=easy_steps, hard_steps=hard_steps,
+                             shuffle=shuffle_definitions, max_value=max_value,
+                             distractor_steps=tuple(distractor_steps))
+
+    def splits(self) -> dict[str, list[dict]]:
+        return generate_splits(**self.settings)
+
+
+class ChainDecomposer:
+    """Splits a hard task's chain into 2 parts (up to ``two_parts_up_to`` steps) or 3."""
+
+    def __init__(self, two_parts_up_to: int, seed: int, shuffle: bool):
+        self.two_parts_up_to, self.seed, self.shuffle = two_parts_up_to, seed, shuffle
+
+    def parts(self, n_steps: int) -> int:
+        """Number of subtasks, picked by the task's length as the paper picks it by solution length."""
+        return 2 if n_steps <= self.two_parts_up_to else 3
+
+    def decompose(self, task: dict) -> list[dict]:
+        rng = random.Random(f"{self.seed}:decompose:{task['id']}")
+        return decompose(task, self.parts(task["n_steps"]), rng, self.shuffle)
+
+
+class ExactSubtaskFilter:
+    """The paper's three LLM checks, done exactly, plus a check that no information was added."""
+
+    def __init__(self, min_steps: int, max_fraction: float):
+        self.min_steps, self.max_fraction = min_steps, max_fraction
+
+    def problems(self, subtask: dict, parent: dict) -> list[str]:
+        return subtask_problems(subtask, parent, self.min_steps, self.max_fraction)
 
 
 def split_sizes(n_steps: int, n_parts: int, rng: random.Random, min_steps: int = 2) -> list[int]:

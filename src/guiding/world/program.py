@@ -182,13 +182,7 @@ _STEP_LINE = re.compile(
     r"^Step (?P<index>\d+): (?P<target>[a-z]) = (?P<source>[a-z]) (?P<op>[-+*]) (?P<operand>\d+) = "
     r"(?P<a>-?\d+) (?P<op2>[-+*]) (?P<b>\d+) = (?P<result>-?\d+)$"
 )
-_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
-
-
-def extract_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` in ``text``, or None."""
-    found = _BOXED.findall(text)
-    return found[-1].strip() if found else None
+_ANSWER_LINE = re.compile(r"\\boxed\{([^{}]*)\}")  # the reference format's last line
 
 
 def check_steps(program: Program, solution: str) -> list[bool]:
@@ -200,7 +194,7 @@ def check_steps(program: Program, solution: str) -> list[bool]:
     carries it), and its arithmetic is right. Missing steps count as wrong.
     """
     lines = [ln.strip() for ln in solution.strip().splitlines() if ln.strip()]
-    step_lines = [ln for ln in lines if not _BOXED.search(ln)]
+    step_lines = [ln for ln in lines if not _ANSWER_LINE.search(ln)]
     verdicts = []
     carried = program.start_value
     truth = program.values()
@@ -228,39 +222,3 @@ def check_steps(program: Program, solution: str) -> list[bool]:
     # Extra lines beyond the chain are wrong steps too.
     verdicts.extend(False for _ in step_lines[len(program.steps):])
     return verdicts
-
-
-# ---------------------------------------------------------------- the generated data
-
-SPLITS = ("train_easy", "train_hard", "eval_easy", "eval_hard")
-
-
-def generate_splits(seed: int, sizes: dict[str, int], easy_steps: list[int], hard_steps: list[int],
-                    shuffle: bool = True, max_value: int = MAX_VALUE,
-                    distractor_steps: tuple[int, int] = (0, 0)) -> dict[str, list[dict]]:
-    """Disjoint task sets: easy tasks (stage 1), hard tasks (supervision pool) and held-out evaluation.
-
-    ``easy_steps``/``hard_steps`` are inclusive [min, max] step counts. No program appears twice,
-    across splits or within one, so evaluation never sees a training task (short chains can
-    share their arithmetic with a training task under other variable names: the skill tested
-    is reading the chain and computing, not recall).
-    """
-    rng = random.Random(f"{seed}:world")
-    seen: set[Program] = set()
-    out = {}
-    for split in SPLITS:
-        lo, hi = easy_steps if split.endswith("easy") else hard_steps
-        tasks = []
-        attempts = 0
-        while len(tasks) < sizes[split]:
-            attempts += 1
-            if attempts > 50 * sizes[split] + 1000:
-                raise ValueError(f"cannot draw {sizes[split]} distinct {split} tasks with {lo}-{hi} steps")
-            program = random_program(rng, rng.randint(lo, hi), max_value, rng.randint(*distractor_steps))
-            if program in seen:  # programs are equal when names, values and steps all are
-                continue
-            seen.add(program)
-            kind = "easy" if split.endswith("easy") else "hard"
-            tasks.append(make_task(f"{split}-{len(tasks):05d}", program, rng, kind, shuffle=shuffle))
-        out[split] = tasks
-    return out

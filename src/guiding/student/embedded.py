@@ -59,6 +59,16 @@ def create_model(tokenizer, architecture: dict, seed: int):
     return LlamaForCausalLM(config)
 
 
+class TinyStudentBase:
+    """The tokenizer and tiny Llama of the ``student`` config section, built from the corpus."""
+
+    def __init__(self, seed: int, vocab_size: int, architecture: dict):
+        self.seed, self.vocab_size, self.architecture = seed, vocab_size, architecture
+
+    def build(self, texts: list[str], out_dir: str | Path) -> dict:
+        return build_student_base(texts, out_dir, self.vocab_size, self.architecture, self.seed)
+
+
 def build_student_base(texts: list[str], out_dir: str | Path, vocab_size: int, architecture: dict, seed: int) -> dict:
     tokenizer = train_tokenizer(texts, vocab_size)
     model = create_model(tokenizer, architecture, seed)

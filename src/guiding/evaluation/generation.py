@@ -1,8 +1,6 @@
-"""Evaluation of a student: batched greedy generation (left padding), graded by the boxed answer."""
+"""Generation with a trained student through transformers: batched, greedy, left-padded (CPU or GPU)."""
 
 from __future__ import annotations
-
-from .grading import grade_solution
 
 
 def generate_solutions(model_path: str, problems: list[str], max_new_tokens: int, batch_size: int,
@@ -34,6 +32,12 @@ def generate_solutions(model_path: str, problems: list[str], max_new_tokens: int
     return outputs
 
 
-def grade_predictions(tasks: list[dict], predictions: list[dict]) -> list[dict]:
-    by_id = {t["id"]: t for t in tasks}
-    return [{**p, **grade_solution(by_id[p["task_id"]]["answer"], p["output"])} for p in predictions]
+
+class TransformersGenerator:
+    """Greedy generation of ``max_new_tokens`` at most, ``batch_size`` prompts at a time."""
+
+    def __init__(self, max_new_tokens: int, batch_size: int, threads: int | None = None):
+        self.max_new_tokens, self.batch_size, self.threads = max_new_tokens, batch_size, threads
+
+    def generate(self, model_path: str, problems: list[str]) -> list[str]:
+        return generate_solutions(model_path, problems, self.max_new_tokens, self.batch_size, self.threads)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 
-from .paraphrase import paraphrase_problem, paraphrase_solution
+from .seams import Paraphraser
 
 
 class SetBuildError(ValueError):
@@ -59,7 +59,7 @@ def select_subtasks(subtask_pairs: list[dict], hard_ids: list[str], size: int, s
     return _seeded_order(pool, seed, "subtasks")[:size]
 
 
-def build_error_rate_set(pairs: list[dict], task_ids: list[str], error_rate: int, seed: int, name: str) -> list[dict]:
+def build_error_rate_items(pairs: list[dict], task_ids: list[str], error_rate: int, seed: int, name: str) -> list[dict]:
     """The tasks ``task_ids``, exactly ``error_rate``% of them with their incorrect solution."""
     n_incorrect = incorrect_count(len(task_ids), error_rate, name)
     by_id = {p["task_id"]: p for p in pairs}
@@ -82,18 +82,13 @@ def build_error_rate_set(pairs: list[dict], task_ids: list[str], error_rate: int
     return items
 
 
-def paraphrase_set(items: list[dict], seed: int, name: str) -> list[dict]:
-    out = []
-    for item in items:
-        rng = random.Random(f"{seed}:paraphrase:{item['task_id']}")
-        out.append({**item, "id": f"{name}/{item['task_id']}",
-                    "problem": paraphrase_problem(item["problem"], rng),
-                    "solution": paraphrase_solution(item["solution"], rng),
-                    "paraphrased": True})
-    return out
+def paraphrase_items(items: list[dict], paraphraser: Paraphraser, name: str) -> list[dict]:
+    """A paraphrased copy of a set: new wording of problem and solution, the same verdicts."""
+    return [{**item, "id": f"{name}/{item['task_id']}", **paraphraser.paraphrase(item), "paraphrased": True}
+            for item in items]
 
 
-def combine_sets(parts: dict[str, list[dict]], name: str) -> list[dict]:
+def combine_items(parts: dict[str, list[dict]], name: str) -> list[dict]:
     """Union of whole sets, each item keeping which part it came from."""
     out = []
     for part_name, items in parts.items():
@@ -101,15 +96,17 @@ def combine_sets(parts: dict[str, list[dict]], name: str) -> list[dict]:
     return out
 
 
-def set_statistics(items: list[dict]) -> dict:
+def describe_set(items: list[dict]) -> dict:
+    """Size, incorrect solutions, outcome and step-wise error rate (wrong steps / judged steps), steps."""
     n = len(items)
     steps = sum(len(i["step_verdicts"]) for i in items)
+    judged_steps = sum(v is not None for i in items for v in i["step_verdicts"])  # None: the judge could not tell
     wrong_steps = sum(v is False for i in items for v in i["step_verdicts"])
     incorrect = sum(not i["outcome_correct"] for i in items)
     return {
         "size": n,
         "incorrect": incorrect,
         "outcome_error_rate": 100 * incorrect / n if n else float("nan"),
-        "stepwise_error_rate": 100 * wrong_steps / steps if steps else float("nan"),
+        "stepwise_error_rate": 100 * wrong_steps / judged_steps if judged_steps else float("nan"),
         "mean_steps": steps / n if n else float("nan"),
     }

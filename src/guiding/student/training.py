@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .io import write_json
+from ..core.io import write_json
 
 
 def to_conversation(item: dict) -> dict:

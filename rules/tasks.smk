@@ -1,0 +1,58 @@
+# Tasks: every split from the task source, the hard tasks' decomposition into subtasks, and the
+# subtask filters.
+
+
+rule generate_tasks:
+    output:
+        **{split: A.fill(A.TASKS, split=split) for split in A.SPLITS},
+    log:
+        "results/logs/generate_tasks.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        backend=BACKENDS["task_source"],
+        world=canonical(config["world"]),
+    script:
+        "../scripts/generate_tasks.py"
+
+
+rule decompose_tasks:
+    input:
+        hard_tasks=A.fill(A.TASKS, split="train_hard"),
+    output:
+        decomposed=A.DECOMPOSED_SUBTASKS,
+    log:
+        "results/logs/decompose_tasks.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        backend=BACKENDS["decomposer"],
+        decomposition={
+            "two_parts_up_to": config["decomposition"]["two_parts_up_to"],
+            "seed": config["decomposition"]["seed"],
+            # Subtasks are stated like the world's tasks (shuffled or not).
+            "shuffle": config["world"]["shuffle_definitions"],
+        },
+    script:
+        "../scripts/decompose_tasks.py"
+
+
+rule filter_subtasks:
+    input:
+        decomposed=A.DECOMPOSED_SUBTASKS,
+        hard_tasks=A.fill(A.TASKS, split="train_hard"),
+    output:
+        kept=A.FILTERED_SUBTASKS,
+        report=A.SUBTASK_FILTER_REPORT,
+    log:
+        "results/logs/filter_subtasks.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        backend=BACKENDS["subtask_filter"],
+        subtask_filter={
+            "min_steps": config["decomposition"]["min_steps"],
+            "max_fraction": config["decomposition"]["max_fraction"],
+        },
+    script:
+        "../scripts/filter_subtasks.py"

@@ -1,0 +1,95 @@
+"""Every artifact's name and path, and the study's vocabulary, in one place.
+
+`rules/common.smk` and the package both import this module, so a rule's output and the code
+that reads it can never disagree about a path, a split or a prefix. Paths are Snakemake-style
+templates (``{wildcard}``), relative to the working directory of the workflow.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ---------------------------------------------------------------- vocabulary
+
+SPLITS = ("train_easy", "train_hard", "eval_easy", "eval_hard")
+KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and their subtasks
+BENCHMARKS = ("eval_hard", "eval_easy")  # held-out splits every model is evaluated on
+BENCHMARK_LABELS = {"eval_hard": "hard", "eval_easy": "easy"}  # column prefixes in result tables
+BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
+EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
+DATA_TABLES = ("data_sets", "teachers")
+TABLE_FORMATS = ("csv", "md", "provenance.json")
+
+PARAPHRASE_PREFIX = "para-"
+COMBINATION_PREFIX = "combo-"
+STAGE2_PREFIX = "stage2-"
+
+# ---------------------------------------------------------------- path templates
+
+TASKS = "results/data/tasks/{split}.jsonl"
+DECOMPOSED_SUBTASKS = "results/data/subtasks/decomposed.jsonl"
+FILTERED_SUBTASKS = "results/data/subtasks/filtered.jsonl"
+SUBTASK_FILTER_REPORT = "results/data/subtasks/filter_report.json"
+SAMPLES = "results/data/samples/{teacher}/{kind}.jsonl"
+JUDGED = "results/data/judged/{teacher}/{kind}.jsonl"
+PAIRS = "results/data/pairs/{teacher}/{kind}.jsonl"
+PAIR_STATS = "results/data/pairs/{teacher}/{kind}.stats.json"
+SET = "results/sets/{name}.jsonl"
+SET_STATS = "results/data/stats/{name}.json"
+BASE_MODEL = "results/models/base"
+STAGE1_MODEL = "results/models/stage1"
+STAGE2_MODEL = "results/models/stage2/{run}"
+# Training checkpoints live outside the declared outputs, so a rerun resumes from them.
+STAGE1_CHECKPOINTS = "results/checkpoints/stage1"
+STAGE2_CHECKPOINTS = "results/checkpoints/stage2/{run}"
+PREDICTIONS = "results/eval/{model}/{bench}.predictions.jsonl"
+GRADED = "results/eval/{model}/{bench}.graded.jsonl"
+GRADING_REPORT = "results/eval/{model}/{bench}.grading.json"  # items, correct, timed out, no answer
+TABLE = "results/tables/{table}.{ext}"
+FIGURE = "results/figures/{figure}.png"
+
+# ---------------------------------------------------------------- names
+
+
+def error_rate_set_name(kind: str, teacher: str, error_rate: int) -> str:
+    """``hard-main-er90``: the hard set of teacher ``main`` with 90% incorrect solutions."""
+    return f"{kind}-{teacher}-er{error_rate}"
+
+
+def paraphrase_name(base: str) -> str:
+    return f"{PARAPHRASE_PREFIX}{base}"
+
+
+def combination_name(combo: str) -> str:
+    return f"{COMBINATION_PREFIX}{combo}"
+
+
+def stage2_model(run: str) -> str:
+    """The evaluated model of stage-2 run ``run``."""
+    return f"{STAGE2_PREFIX}{run}"
+
+
+def model_dir(model: str) -> str:
+    """Directory of an evaluated model: the stage-1 baseline or a stage-2 run."""
+    if model == BASELINE:
+        return STAGE1_MODEL
+    if not model.startswith(STAGE2_PREFIX):
+        raise ValueError(f"model {model!r} is neither {BASELINE!r} nor a {STAGE2_PREFIX}<run>")
+    return fill(STAGE2_MODEL, run=model.removeprefix(STAGE2_PREFIX))
+
+
+def fill(template: str, **wildcards) -> str:
+    """A path template with its wildcards filled in."""
+    return template.format(**wildcards)
+
+
+def parse(template: str, path: str) -> dict[str, str]:
+    """The wildcards of ``path`` by ``template``; the inverse of :func:`fill`."""
+    pattern = "".join(
+        f"(?P<{part[1:-1]}>[^/]+?)" if part.startswith("{") else re.escape(part)
+        for part in re.split(r"(\{\w+\})", template)
+    )
+    m = re.fullmatch(pattern, str(path))
+    if not m:
+        raise ValueError(f"{path!r} is not a path of the form {template!r}")
+    return m.groupdict()

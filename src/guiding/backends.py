@@ -1,0 +1,33 @@
+"""The one place where a mode's implementations are plugged into the pipeline's seams.
+
+Each role is a seam (a small interface in ``<stage>/seams.py``); ``config["backends"]`` picks
+one implementation per role by name. Implementations are imported only when created, so the
+mode-neutral modules never import the synthetic world or a paper-mode client.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# role -> backend name -> "module:class". The embedded default's names are the schema defaults.
+IMPLEMENTATIONS: dict[str, dict[str, str]] = {
+    "task_source": {"world": "guiding.tasks.embedded:WorldTaskSource"},
+    "decomposer": {"world": "guiding.tasks.embedded:ChainDecomposer"},
+    "subtask_filter": {"exact": "guiding.tasks.embedded:ExactSubtaskFilter"},
+    "teacher": {"simulated": "guiding.teachers.embedded:SimulatedTeacher"},
+    "step_judge": {"exact": "guiding.judging.embedded:ExactStepJudge"},
+    "paraphraser": {"template": "guiding.supervision.embedded:TemplateParaphraser"},
+    "student_base": {"tiny": "guiding.student.embedded:TinyStudentBase"},
+    "generator": {"transformers": "guiding.evaluation.generation:TransformersGenerator"},
+}
+
+
+def create(role: str, backend: str, **settings):
+    """An instance of ``role``'s implementation ``backend``, built from its config ``settings``."""
+    try:
+        target = IMPLEMENTATIONS[role][backend]
+    except KeyError:
+        known = sorted(IMPLEMENTATIONS.get(role, {}))
+        raise ValueError(f"backends.{role}: no implementation {backend!r} (known: {known})") from None
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)(**settings)

@@ -1,0 +1,1 @@
+"""Mode-neutral helpers every stage uses: files, logs, provenance, tables, statistics, steps."""

@@ -1,0 +1,54 @@
+"""Running a step function from a Snakemake ``script:``, so that every script is one call.
+
+A step function takes keyword-only arguments named exactly like its rule's named inputs,
+outputs, params and wildcards (plus ``threads`` if it asks for it). Matching by name, not by
+position, means reordering a rule's outputs can never write one artifact into another's file,
+and a rule and its step function that drift apart fail loudly, naming the argument.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+from .logs import log_to_file
+
+
+def _named(namedlist) -> dict:
+    values = {}
+    for name, value in namedlist.items():
+        # An input or output given as a list (expand) arrives as a Namedlist: pass plain strings.
+        values[name] = [str(v) for v in value] if isinstance(value, list) else value
+    return values
+
+
+def step_arguments(step: Callable, *, input, output, params, wildcards, threads) -> dict:
+    """The keyword arguments of ``step`` taken from a job's named input, output, params, wildcards."""
+    sources = {"input": _named(input), "output": _named(output), "params": _named(params),
+               "wildcards": _named(wildcards), "threads": {"threads": threads}}
+    available: dict[str, object] = {}
+    for source, values in sources.items():
+        for name, value in values.items():
+            if name in available:
+                raise TypeError(f"{step.__name__}: {name!r} is given twice (again by {source})")
+            available[name] = value
+    parameters = inspect.signature(step).parameters
+    named = {p for p, spec in parameters.items() if spec.kind is inspect.Parameter.KEYWORD_ONLY}
+    takes_rest = any(spec.kind is inspect.Parameter.VAR_KEYWORD for spec in parameters.values())
+    missing = [p for p in named if p not in available and parameters[p].default is inspect.Parameter.empty]
+    if missing:
+        raise TypeError(f"{step.__name__}: the rule gives no {missing} (it gives {sorted(available)})")
+    # Wildcards and threads are there for every job; a step takes them only when it needs them.
+    optional = set(sources["wildcards"]) | {"threads"}
+    unused = sorted(set(available) - named - optional)
+    if unused and not takes_rest:
+        raise TypeError(f"{step.__name__}: the rule gives {unused}, which the step does not take")
+    return {name: value for name, value in available.items()
+            if name in named or (takes_rest and name not in optional)}
+
+
+def run_step(snakemake, step: Callable) -> None:
+    """Log to the rule's log file, then call ``step`` with the job's named files and settings."""
+    log_to_file(snakemake.log[0])
+    step(**step_arguments(step, input=snakemake.input, output=snakemake.output, params=snakemake.params,
+                          wildcards=snakemake.wildcards, threads=snakemake.threads))

@@ -1,0 +1,34 @@
+"""Step functions of rules/evaluation.smk."""
+
+from __future__ import annotations
+
+import logging
+
+from .. import backends
+from ..answers import grade_many
+from ..core.io import read_jsonl, write_json, write_jsonl
+
+log = logging.getLogger("guiding")
+
+
+def generate_predictions(*, model: str, tasks: str, predictions: str, backend: str, generation: dict,
+                         threads: int = 1) -> None:
+    problems = read_jsonl(tasks)
+    generator = backends.create("generator", backend, threads=threads, **generation)
+    outputs = generator.generate(model, [t["problem"] for t in problems])
+    write_jsonl(predictions, ({"task_id": t["id"], "output": o} for t, o in zip(problems, outputs)))
+
+
+def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple[list[dict], dict]:
+    """Each prediction with its extracted answer and verdict against its task's reference answer,
+    and the grading report (items, correct, timed out, no answer)."""
+    by_id = {t["id"]: t for t in tasks}
+    verdicts, report = grade_many([(by_id[p["task_id"]]["answer"], p["output"]) for p in predictions], workers=workers)
+    return [{**p, **v} for p, v in zip(predictions, verdicts)], report
+
+
+def grade_predictions(*, tasks: str, predictions: str, graded: str, grading_report: str, threads: int = 1) -> None:
+    made, report = grade(read_jsonl(tasks), read_jsonl(predictions), threads)
+    write_jsonl(graded, made)
+    write_json(grading_report, report)
+    log.info("grading: %s", report)

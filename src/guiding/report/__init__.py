@@ -1,0 +1,1 @@
+"""Reports: data tables (sets, teachers) and result tables and figures, each with provenance."""

@@ -1,0 +1,1 @@
+"""Supervision sets: at an exact outcome error rate, paraphrased copies, combinations; statistics."""

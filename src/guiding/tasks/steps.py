@@ -1,0 +1,47 @@
+"""Step functions of rules/tasks.smk."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from .. import backends
+from ..core.io import read_jsonl, write_json, write_jsonl
+
+log = logging.getLogger("guiding")
+
+
+def generate_tasks(*, train_easy: str, train_hard: str, eval_easy: str, eval_hard: str, backend: str,
+                   world: dict) -> None:
+    """Every split, each to the output of its own name."""
+    paths = {"train_easy": train_easy, "train_hard": train_hard, "eval_easy": eval_easy, "eval_hard": eval_hard}
+    splits = backends.create("task_source", backend, **world).splits()
+    if set(splits) != set(paths):
+        raise ValueError(f"task source {backend!r} gave splits {sorted(splits)}, the rule wants {sorted(paths)}")
+    for split, path in paths.items():
+        write_jsonl(path, splits[split])
+        log.info("%s: %d tasks", split, len(splits[split]))
+
+
+def decompose_tasks(*, hard_tasks: str, decomposed: str, backend: str, decomposition: dict) -> None:
+    decomposer = backends.create("decomposer", backend, **decomposition)
+    subtasks = [sub for task in read_jsonl(hard_tasks) for sub in decomposer.decompose(task)]
+    write_jsonl(decomposed, subtasks)
+    log.info("%d subtasks", len(subtasks))
+
+
+def filter_subtasks(*, decomposed: str, hard_tasks: str, kept: str, report: str, backend: str,
+                    subtask_filter: dict) -> None:
+    """Keeps the subtasks that pass every filter; the report counts the drops by reason."""
+    check = backends.create("subtask_filter", backend, **subtask_filter)
+    parents = {t["id"]: t for t in read_jsonl(hard_tasks)}
+    passed, dropped = [], defaultdict(int)
+    for sub in read_jsonl(decomposed):
+        reasons = check.problems(sub, parents[sub["parent_id"]])
+        for reason in reasons:
+            dropped[reason] += 1
+        if not reasons:
+            passed.append(sub)
+    write_jsonl(kept, passed)
+    write_json(report, {"kept": len(passed), "dropped_by_reason": dict(sorted(dropped.items()))})
+    log.info("kept %d subtasks, dropped %s", len(passed), dict(dropped))
