@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 CORES ?= all
 
-.PHONY: run test install install-test dry-run lint clean
+.PHONY: run test install install-test dry-run lint rulegraph clean
 
 $(BIN)/python:
 	$(shell command -v $(PYTHON) >/dev/null 2>&1 && echo $(PYTHON) || echo python3) -m venv $(VENV)
@@ -26,7 +26,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	$(BIN)/snakemake --cores $(CORES)
-	@$(BIN)/python -m guiding.summary
+	@$(BIN)/python -m guiding.report.summary
 
 dry-run: install
 	$(BIN)/snakemake -n
@@ -34,9 +34,17 @@ dry-run: install
 test: install-test
 	$(BIN)/python -m pytest -q
 
+# Style, layering and workflow checks (also run by .ci/run).
 lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check .
+
+# The rule graph shown in the README (needs Graphviz's dot).
+rulegraph: install
+	$(BIN)/snakemake --rulegraph | dot -Tsvg > docs/rulegraph.svg
 
 clean:
 	rm -rf results .snakemake

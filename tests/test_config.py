@@ -43,12 +43,67 @@ def test_the_long_stage2_overlay_runs_the_same_study_and_keeps_stage1():
         2 * runs["hard-main-er50"]["recipe"]["num_train_epochs"]
 
 
+def schema_properties(node, path="config"):
+    """Every property of the schema (with its dotted path), also under definitions and items."""
+    if not isinstance(node, dict):
+        return
+    for name, sub in node.get("properties", {}).items():
+        yield f"{path}.{name}", sub
+        yield from schema_properties(sub, f"{path}.{name}")
+    if isinstance(node.get("additionalProperties"), dict):  # a map of named entries: each one a property
+        yield f"{path}.<name>", node["additionalProperties"]
+        yield from schema_properties(node["additionalProperties"], f"{path}.<name>")
+    if isinstance(node.get("items"), dict):  # array items are values, not properties; theirs are
+        yield from schema_properties(node["items"], f"{path}[]")
+    for name, sub in node.get("definitions", {}).items():
+        yield f"definitions.{name}", sub
+        yield from schema_properties(sub, f"definitions.{name}")
+
+
+def test_every_schema_property_has_a_description():
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    undocumented = [path for path, sub in schema_properties(schema) if "description" not in sub]
+    assert not undocumented, f"properties without a description: {undocumented}"
+
+
+def test_the_default_config_states_the_schema_defaults():
+    """The schema is the one source of defaults: where config.yaml states a key that has one, they agree."""
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    config = default_config()
+
+    def walk(node, value, path):
+        if not isinstance(node, dict):
+            return
+        if "default" in node and node["default"] != {} and value is not None:
+            assert value == node["default"], f"{path}: config.yaml says {value!r}, the schema's default is {node['default']!r}"
+        if isinstance(value, dict):
+            for name, sub in node.get("properties", {}).items():
+                walk(sub, value.get(name), f"{path}.{name}")
+
+    walk(schema, config, "config")
+    # And a config that leaves out every key with a default gets the very same values.
+    stripped = {k: v for k, v in default_config().items() if k not in ("backends", "decomposition", "sampling")}
+    assert validated(stripped)["backends"] == validated(default_config())["backends"]
+    assert stripped["decomposition"] == config["decomposition"] and stripped["sampling"] == config["sampling"]
+
+
+def test_the_list_of_sft_config_fields_matches_the_installed_trl():
+    trl = pytest.importorskip("trl")
+    import dataclasses
+
+    from guiding.config import sft_config_fields
+
+    assert sft_config_fields() == {f.name for f in dataclasses.fields(trl.SFTConfig)}
+
+
 @pytest.mark.parametrize("mutate, named", [
     (lambda c: c["world"].update(sizez=1), "sizez"),
     (lambda c: c["teachers"]["main"].update(step_error=1.5), "step_error"),
     (lambda c: c["teachers"]["main"].update(error_style="typo"), "error_style"),
     (lambda c: c["sets"]["error_rate_sweep"].update(error_rates=[0, 101]), "error_rates"),
     (lambda c: c["training"]["stage1"].update(learning_rate=-1), "learning_rate"),
+    (lambda c: c["training"]["stage1"].pop("bf16"), "bf16"),
+    (lambda c: c["backends"].update(teacher="gpt"), "teacher"),
     (lambda c: c.update(extra_key=True), "extra_key"),
 ])
 def test_schema_errors_name_the_offending_key(mutate, named):
@@ -65,6 +120,14 @@ def test_schema_errors_name_the_offending_key(mutate, named):
     (lambda c: c["world"].update(hard_steps=[2, 6]), "world.hard_steps"),
     (lambda c: c["world"].update(easy_steps=[3, 2]), "world.easy_steps"),
     (lambda c: c["extra_runs"].update(x={"set": "hard-main-er33"}), "extra_runs.x.set"),
+    # 33% of 801 subtasks is 264.33: refused before any job runs, naming the size key.
+    (lambda c: c["sets"].update(subtask_size=801) or c["sets"]["error_rate_sweep"].update(error_rates=[0, 33]),
+     "sets.subtask_size: set 'subtask-main-er33' needs 33% of 801 tasks"),
+    (lambda c: c["sets"].update(hard_size=999), "sets.hard_size: set 'hard-main-er50' needs 50% of 999"),
+    (lambda c: c["training"]["stage2"].update(lerning_rate=1e-3), "training.stage2.lerning_rate: not a field of "
+     "TRL's SFTConfig; did you mean 'learning_rate'"),
+    (lambda c: c["extra_runs"]["hard-main-er50-2x-epochs"]["recipe_overrides"].update(epochs=3),
+     "extra_runs.hard-main-er50-2x-epochs.recipe_overrides.epochs: not a field"),
 ])
 def test_cross_field_errors_name_the_key(mutate, message):
     config = default_config()

@@ -7,10 +7,11 @@ pytest.importorskip("trl")
 
 from transformers import AutoTokenizer, TrainerCallback  # noqa: E402
 
-from guiding.evaluation import generate_solutions, grade_predictions  # noqa: E402
-from guiding.student import build_student_base  # noqa: E402
-from guiding.training import train_sft  # noqa: E402
-from guiding.world import generate_splits  # noqa: E402
+from guiding.evaluation.generation import generate_solutions  # noqa: E402
+from guiding.evaluation.steps import grade  # noqa: E402
+from guiding.student.embedded import build_student_base  # noqa: E402
+from guiding.student.training import train_sft  # noqa: E402
+from guiding.world.generate import generate_splits  # noqa: E402
 
 ARCH = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
             num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=True)
@@ -82,9 +83,9 @@ def test_training_lowers_the_loss_and_evaluation_grades_generations(base, world,
     tasks = world["eval_easy"]
     outputs = generate_solutions(str(tmp_path / "m"), [t["problem"] for t in tasks], 40, 4, threads=1, progress=False)
     assert len(outputs) == len(tasks) and all(isinstance(o, str) for o in outputs)
-    graded = grade_predictions(tasks, [{"task_id": t["id"], "output": o} for t, o in zip(tasks, outputs)])
+    graded, _ = grade(tasks, [{"task_id": t["id"], "output": o} for t, o in zip(tasks, outputs)])
     # Grading is by the boxed answer: a gold solution as "output" is right, a wrong box is not.
-    gold = grade_predictions(tasks, [{"task_id": t["id"], "output": t["solution"]} for t in tasks])
-    assert all(g["correct"] for g in gold)
-    wrong = grade_predictions(tasks[:1], [{"task_id": tasks[0]["id"], "output": "\\boxed{-999}"}])
+    gold, report = grade(tasks, [{"task_id": t["id"], "output": t["solution"]} for t in tasks])
+    assert all(g["correct"] for g in gold) and report["correct"] == report["items"] == len(tasks)
+    wrong, _ = grade(tasks[:1], [{"task_id": tasks[0]["id"], "output": "\\boxed{-999}"}])
     assert not wrong[0]["correct"] and len(graded) == len(tasks)

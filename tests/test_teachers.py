@@ -1,10 +1,20 @@
 import pytest
 
-from guiding.judge import judge_samples
-from guiding.teachers import SimulatedTeacher, sample_solutions
-from guiding.world import generate_splits
+from guiding.judging.embedded import ExactStepJudge
+from guiding.judging.steps import judge_samples as judge_with
+from guiding.teachers.embedded import SimulatedTeacher
+from guiding.teachers.steps import solve_tasks
+from guiding.world.generate import generate_splits
 
 SIZES = {"train_easy": 1, "train_hard": 600, "eval_easy": 1, "eval_hard": 1}
+
+
+def sample_solutions(teacher, tasks, k, seed):
+    return solve_tasks(SimulatedTeacher(teacher.name, teacher.step_error, teacher.error_style, seed), tasks, k)
+
+
+def judge_samples(tasks, samples):
+    return judge_with(tasks, samples, ExactStepJudge())
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from guiding.io import sha256_file
+from guiding.core.io import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "config" / "small.yaml"

@@ -2,16 +2,9 @@ import random
 
 import pytest
 
-from guiding.world import (
-    Program,
-    apply_op,
-    render_step,
-    check_steps,
-    extract_boxed,
-    generate_splits,
-    random_program,
-    reference_solution,
-)
+from guiding.answers import extract_answer
+from guiding.world.generate import generate_splits
+from guiding.world.program import Program, apply_op, check_steps, random_program, reference_solution, render_step
 
 SIZES = {"train_easy": 300, "train_hard": 200, "eval_easy": 100, "eval_hard": 100}
 
@@ -35,7 +28,7 @@ def test_splits_have_the_asked_difficulty_and_never_share_a_task():
             assert lo <= task["n_steps"] == len(program.steps) <= hi
             assert all(0 <= v <= 20 for v in program.values())
             assert task["answer"] == str(program.answer)
-            assert extract_boxed(task["solution"]) == task["answer"]
+            assert extract_answer(task["solution"]) == task["answer"]
             assert program not in seen
             seen.add(program)
 

@@ -84,12 +84,13 @@ def fill(template: str, **wildcards) -> str:
 
 
 def parse(template: str, path: str) -> dict[str, str]:
-    """The wildcards of ``path`` by ``template``; the inverse of :func:`fill`."""
+    """The wildcards of ``path`` by ``template``; the inverse of :func:`fill` (a leading directory,
+    such as the workflow's working directory, is allowed)."""
     pattern = "".join(
         f"(?P<{part[1:-1]}>[^/]+?)" if part.startswith("{") else re.escape(part)
         for part in re.split(r"(\{\w+\})", template)
     )
-    m = re.fullmatch(pattern, str(path))
+    m = re.fullmatch(f"(?:.*/)?{pattern}", str(path))
     if not m:
         raise ValueError(f"{path!r} is not a path of the form {template!r}")
     return m.groupdict()

@@ -103,7 +103,7 @@ def sft_config_fields() -> frozenset[str]:
     """Field names of TRL's SFTConfig, read from a list kept beside the code (importing trl takes
     seconds, too slow for every dry run; a test checks the list against the installed trl)."""
     text = (Path(__file__).parent / "student" / "sft_config_fields.txt").read_text()
-    return frozenset(line for line in text.split() if not line.startswith("#") and line.isidentifier())
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def _check_recipe(key: str, recipe: dict) -> None:

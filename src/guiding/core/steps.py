@@ -29,6 +29,8 @@ def step_arguments(step: Callable, *, input, output, params, wildcards, threads)
     available: dict[str, object] = {}
     for source, values in sources.items():
         for name, value in values.items():
+            if name in available and source == "wildcards":
+                continue  # a wildcard is in the paths already; a file of the same name wins
             if name in available:
                 raise TypeError(f"{step.__name__}: {name!r} is given twice (again by {source})")
             available[name] = value

@@ -144,6 +144,8 @@ def result_tables(*, graded: list[str], set_stats: list[str], config: dict, runs
     if missing:
         raise TypeError(f"result_tables: no output paths for {sorted(missing)}")
     output = outputs
+    for e in EXPERIMENTS:  # matplotlib, unlike the table writers, does not create folders
+        Path(output[f"{e}_png"]).parent.mkdir(parents=True, exist_ok=True)
     tables = build_tables(graded, set_stats, config, runs)
     titles = {
         "error_rate_sweep": "Hard-task vs subtask supervision across outcome error rates",

@@ -2,12 +2,12 @@ import random
 
 import pytest
 
-from guiding.config import subtask_parts
-from guiding.decompose import decompose, split_sizes, subtask_problems
-from guiding.world import Program, generate_splits
+from guiding.tasks.embedded import ChainDecomposer, decompose, split_sizes, subtask_problems
+from guiding.world.generate import generate_splits
+from guiding.world.program import Program
 
 SIZES = {"train_easy": 1, "train_hard": 300, "eval_easy": 1, "eval_hard": 1}
-DECOMPOSITION = {"two_parts_up_to": 5, "min_steps": 2, "max_fraction": 0.8}
+DECOMPOSER = ChainDecomposer(two_parts_up_to=5, seed=0, shuffle=True)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_split_sizes_cover_the_chain_with_parts_of_at_least_min_steps():
 def test_a_short_hard_task_keeps_only_its_subtask_with_enough_steps():
     short = generate_splits(5, SIZES, [1, 2], [3, 3])["train_hard"]
     for task in short[:50]:
-        subs = decompose(task, subtask_parts(task["n_steps"], DECOMPOSITION), random.Random(task["id"]))
+        subs = decompose(task, DECOMPOSER.parts(task["n_steps"]), random.Random(task["id"]))
         assert sorted(s["n_steps"] for s in subs) == [1, 2]
         kept = [s for s in subs if not subtask_problems(s, task, 2, 0.8)]
         assert [s["n_steps"] for s in kept] == [2]
@@ -41,7 +41,7 @@ def test_a_short_hard_task_keeps_only_its_subtask_with_enough_steps():
 
 def test_subtasks_are_contiguous_parts_of_the_hard_solution(hard_tasks):
     for task in hard_tasks:
-        parts = subtask_parts(task["n_steps"], DECOMPOSITION)
+        parts = DECOMPOSER.parts(task["n_steps"])
         subs = decompose(task, parts, random.Random(task["id"]))
         assert len(subs) == parts == (2 if task["n_steps"] <= 5 else 3)
         # Strip the step labels: the concatenated sub-solutions are the hard solution's steps, in order.
@@ -59,7 +59,7 @@ def test_subtasks_hold_no_information_the_hard_task_lacks(hard_tasks):
     for task in hard_tasks:
         full = Program.from_dict(task["program"])
         intermediates = {full.start_var: full.start_value, **{s.target: v for s, v in zip(full.steps, full.values())}}
-        for sub in decompose(task, subtask_parts(task["n_steps"], DECOMPOSITION), random.Random(0)):
+        for sub in decompose(task, DECOMPOSER.parts(task["n_steps"]), random.Random(0)):
             program = Program.from_dict(sub["program"])
             assert intermediates[program.start_var] == program.start_value
             assert set(program.steps) <= set(full.steps)

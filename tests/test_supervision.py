@@ -2,21 +2,23 @@ import random
 
 import pytest
 
-from guiding.pairs import make_pairs
-from guiding.judge import judge_samples
-from guiding.paraphrase import math_content
-from guiding.sets import (
+from guiding.judging.embedded import ExactStepJudge
+from guiding.judging.pairs import build_pairs
+from guiding.judging.steps import judge_samples
+from guiding.supervision.embedded import TemplateParaphraser, math_content
+from guiding.supervision.sets import (
     SetBuildError,
-    build_error_rate_set,
-    combine_sets,
+    build_error_rate_items,
+    combine_items,
+    describe_set,
     incorrect_count,
-    paraphrase_set,
+    paraphrase_items,
     select_hard_tasks,
     select_subtasks,
-    set_statistics,
 )
-from guiding.teachers import SimulatedTeacher, sample_solutions
-from guiding.world import generate_splits
+from guiding.teachers.embedded import SimulatedTeacher
+from guiding.teachers.steps import solve_tasks
+from guiding.world.generate import generate_splits
 
 SIZES = {"train_easy": 1, "train_hard": 400, "eval_easy": 1, "eval_hard": 1}
 
@@ -24,8 +26,8 @@ SIZES = {"train_easy": 1, "train_hard": 400, "eval_easy": 1, "eval_hard": 1}
 @pytest.fixture(scope="module")
 def hard_pairs():
     tasks = generate_splits(2, SIZES, [1, 2], [4, 6])["train_hard"]
-    judged = judge_samples(tasks, sample_solutions(SimulatedTeacher("t", 0.15, "slip"), tasks, 3, 0))
-    pairs, stats = make_pairs(tasks, judged, seed=0)
+    judged = judge_samples(tasks, solve_tasks(SimulatedTeacher("t", 0.15, "slip"), tasks, 3), ExactStepJudge())
+    pairs, stats = build_pairs(tasks, judged, seed=0, step_judge=ExactStepJudge())
     return pairs, stats
 
 
@@ -42,8 +44,8 @@ def test_pairs_hold_one_correct_and_one_incorrect_solution(hard_pairs):
 def test_a_set_has_exactly_the_asked_error_rate(hard_pairs, rate):
     pairs, _ = hard_pairs
     ids = select_hard_tasks(pairs, 200, seed=1, name="x")
-    items = build_error_rate_set(pairs, ids, rate, seed=1, name="x")
-    stats = set_statistics(items)
+    items = build_error_rate_items(pairs, ids, rate, seed=1, name="x")
+    stats = describe_set(items)
     assert stats["size"] == 200
     assert stats["incorrect"] == 2 * rate
     assert stats["outcome_error_rate"] == rate
@@ -53,7 +55,7 @@ def test_a_set_has_exactly_the_asked_error_rate(hard_pairs, rate):
 def test_error_rate_sets_are_nested_along_the_grid(hard_pairs):
     pairs, _ = hard_pairs
     ids = select_hard_tasks(pairs, 100, seed=3, name="x")
-    wrong = [{i["task_id"] for i in build_error_rate_set(pairs, ids, r, 3, "x") if not i["outcome_correct"]}
+    wrong = [{i["task_id"] for i in build_error_rate_items(pairs, ids, r, 3, "x") if not i["outcome_correct"]}
              for r in (10, 50, 90)]
     assert wrong[0] < wrong[1] < wrong[2]
 
@@ -73,7 +75,7 @@ def test_stepwise_error_rate_counts_wrong_steps_over_all_steps():
         {"outcome_correct": True, "step_verdicts": [True, True, True, True]},
         {"outcome_correct": False, "step_verdicts": [True, False, True, True, False, True]},
     ]
-    stats = set_statistics(items)
+    stats = describe_set(items)
     assert stats["stepwise_error_rate"] == pytest.approx(100 * 2 / 10)
     assert stats["outcome_error_rate"] == 50
     assert stats["mean_steps"] == 5
@@ -89,8 +91,8 @@ def test_subtasks_come_from_the_selected_hard_tasks():
 
 def test_paraphrase_changes_words_not_math_and_combination_keeps_parts(hard_pairs):
     pairs, _ = hard_pairs
-    items = build_error_rate_set(pairs, select_hard_tasks(pairs, 50, 0, "x"), 50, 0, "x")
-    para = paraphrase_set(items, seed=0, name="para-x")
+    items = build_error_rate_items(pairs, select_hard_tasks(pairs, 50, 0, "x"), 50, 0, "x")
+    para = paraphrase_items(items, TemplateParaphraser(seed=0), name="para-x")
     changed = 0
     for a, b in zip(items, para):
         assert math_content(a["problem"]) == math_content(b["problem"])
@@ -98,6 +100,6 @@ def test_paraphrase_changes_words_not_math_and_combination_keeps_parts(hard_pair
         assert a["step_verdicts"] == b["step_verdicts"] and a["outcome_correct"] == b["outcome_correct"]
         changed += a["problem"] != b["problem"] or a["solution"] != b["solution"]
     assert changed > 40
-    combo = combine_sets({"x": items, "para-x": para}, "combo")
+    combo = combine_items({"x": items, "para-x": para}, "combo")
     assert len(combo) == 100 and len({i["id"] for i in combo}) == 100
-    assert set_statistics(combo)["outcome_error_rate"] == 50
+    assert describe_set(combo)["outcome_error_rate"] == 50
