@@ -31,8 +31,23 @@ MODELS = [A.BASELINE, *(A.stage2_model(run) for run in RUNS)]
 TEACHERS = sorted(config["teachers"])
 BACKENDS = config["backends"]
 # The config sections each table's provenance records (what its inputs were built with).
-DATA_SECTIONS = ["mode", "backends", "world", "decomposition", "teachers", "sampling", "sets"]
-TEACHER_SECTIONS = ["mode", "backends", "world", "decomposition", "teachers", "sampling"]
+DATA_SECTIONS = [
+    "mode",
+    "backends",
+    "world",
+    "decomposition",
+    "teachers",
+    "sampling",
+    "sets",
+]
+TEACHER_SECTIONS = [
+    "mode",
+    "backends",
+    "world",
+    "decomposition",
+    "teachers",
+    "sampling",
+]
 RESULT_SECTIONS = [*DATA_SECTIONS, "student", "training", "extra_runs", "evaluation"]
 
 

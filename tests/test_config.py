@@ -1,4 +1,3 @@
-import copy
 from pathlib import Path
 
 import pytest
@@ -39,8 +38,10 @@ def test_the_long_stage2_overlay_runs_the_same_study_and_keeps_stage1():
     runs, default_runs = stage2_runs(config), stage2_runs(default)
     assert set(runs) == set(default_runs)  # the same study, only longer
     assert config["training"]["stage1"] == default["training"]["stage1"]
-    assert runs["hard-main-er50-2x-epochs"]["recipe"]["num_train_epochs"] == \
-        2 * runs["hard-main-er50"]["recipe"]["num_train_epochs"]
+    assert (
+        runs["hard-main-er50-2x-epochs"]["recipe"]["num_train_epochs"]
+        == 2 * runs["hard-main-er50"]["recipe"]["num_train_epochs"]
+    )
 
 
 def schema_properties(node, path="config"):
@@ -75,7 +76,9 @@ def test_the_default_config_states_the_schema_defaults():
         if not isinstance(node, dict):
             return
         if "default" in node and node["default"] != {} and value is not None:
-            assert value == node["default"], f"{path}: config.yaml says {value!r}, the schema's default is {node['default']!r}"
+            assert value == node["default"], (
+                f"{path}: config.yaml says {value!r}, the schema's default is {node['default']!r}"
+            )
         if isinstance(value, dict):
             for name, sub in node.get("properties", {}).items():
                 walk(sub, value.get(name), f"{path}.{name}")
@@ -96,16 +99,19 @@ def test_the_list_of_sft_config_fields_matches_the_installed_trl():
     assert sft_config_fields() == {f.name for f in dataclasses.fields(trl.SFTConfig)}
 
 
-@pytest.mark.parametrize("mutate, named", [
-    (lambda c: c["world"].update(sizez=1), "sizez"),
-    (lambda c: c["teachers"]["main"].update(step_error=1.5), "step_error"),
-    (lambda c: c["teachers"]["main"].update(error_style="typo"), "error_style"),
-    (lambda c: c["sets"]["error_rate_sweep"].update(error_rates=[0, 101]), "error_rates"),
-    (lambda c: c["training"]["stage1"].update(learning_rate=-1), "learning_rate"),
-    (lambda c: c["training"]["stage1"].pop("bf16"), "bf16"),
-    (lambda c: c["backends"].update(teacher="gpt"), "teacher"),
-    (lambda c: c.update(extra_key=True), "extra_key"),
-])
+@pytest.mark.parametrize(
+    "mutate, named",
+    [
+        (lambda c: c["world"].update(sizez=1), "sizez"),
+        (lambda c: c["teachers"]["main"].update(step_error=1.5), "step_error"),
+        (lambda c: c["teachers"]["main"].update(error_style="typo"), "error_style"),
+        (lambda c: c["sets"]["error_rate_sweep"].update(error_rates=[0, 101]), "error_rates"),
+        (lambda c: c["training"]["stage1"].update(learning_rate=-1), "learning_rate"),
+        (lambda c: c["training"]["stage1"].pop("bf16"), "bf16"),
+        (lambda c: c["backends"].update(teacher="gpt"), "teacher"),
+        (lambda c: c.update(extra_key=True), "extra_key"),
+    ],
+)
 def test_schema_errors_name_the_offending_key(mutate, named):
     config = default_config()
     mutate(config)
@@ -114,21 +120,30 @@ def test_schema_errors_name_the_offending_key(mutate, named):
     assert named in str(err.value)
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda c: c["sets"]["error_rate_sweep"].update(teacher="nobody"), "sets.error_rate_sweep.teacher: 'nobody'"),
-    (lambda c: c["sets"]["teacher_comparison"].update(teachers=["main", "ghost"]), "'ghost'"),
-    (lambda c: c["world"].update(hard_steps=[2, 6]), "world.hard_steps"),
-    (lambda c: c["world"].update(easy_steps=[3, 2]), "world.easy_steps"),
-    (lambda c: c["extra_runs"].update(x={"set": "hard-main-er33"}), "extra_runs.x.set"),
-    # 33% of 801 subtasks is 264.33: refused before any job runs, naming the size key.
-    (lambda c: c["sets"].update(subtask_size=801) or c["sets"]["error_rate_sweep"].update(error_rates=[0, 33]),
-     "sets.subtask_size: set 'subtask-main-er33' needs 33% of 801 tasks"),
-    (lambda c: c["sets"].update(hard_size=999), "sets.hard_size: set 'hard-main-er50' needs 50% of 999"),
-    (lambda c: c["training"]["stage2"].update(lerning_rate=1e-3), "training.stage2.lerning_rate: not a field of "
-     "TRL's SFTConfig; did you mean 'learning_rate'"),
-    (lambda c: c["extra_runs"]["hard-main-er50-2x-epochs"]["recipe_overrides"].update(epochs=3),
-     "extra_runs.hard-main-er50-2x-epochs.recipe_overrides.epochs: not a field"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda c: c["sets"]["error_rate_sweep"].update(teacher="nobody"), "sets.error_rate_sweep.teacher: 'nobody'"),
+        (lambda c: c["sets"]["teacher_comparison"].update(teachers=["main", "ghost"]), "'ghost'"),
+        (lambda c: c["world"].update(hard_steps=[2, 6]), "world.hard_steps"),
+        (lambda c: c["world"].update(easy_steps=[3, 2]), "world.easy_steps"),
+        (lambda c: c["extra_runs"].update(x={"set": "hard-main-er33"}), "extra_runs.x.set"),
+        # 33% of 801 subtasks is 264.33: refused before any job runs, naming the size key.
+        (
+            lambda c: c["sets"].update(subtask_size=801) or c["sets"]["error_rate_sweep"].update(error_rates=[0, 33]),
+            "sets.subtask_size: set 'subtask-main-er33' needs 33% of 801 tasks",
+        ),
+        (lambda c: c["sets"].update(hard_size=999), "sets.hard_size: set 'hard-main-er50' needs 50% of 999"),
+        (
+            lambda c: c["training"]["stage2"].update(lerning_rate=1e-3),
+            "training.stage2.lerning_rate: not a field of TRL's SFTConfig; did you mean 'learning_rate'",
+        ),
+        (
+            lambda c: c["extra_runs"]["hard-main-er50-2x-epochs"]["recipe_overrides"].update(epochs=3),
+            "extra_runs.hard-main-er50-2x-epochs.recipe_overrides.epochs: not a field",
+        ),
+    ],
+)
 def test_cross_field_errors_name_the_key(mutate, message):
     config = default_config()
     mutate(config)
@@ -142,7 +157,12 @@ def test_sets_and_runs_follow_from_the_config():
     specs = set_specs(config)
     rates = config["sets"]["error_rate_sweep"]["error_rates"]
     for rate in rates:
-        assert specs[f"hard-main-er{rate}"] == {"type": "error_rate", "kind": "hard", "teacher": "main", "error_rate": rate}
+        assert specs[f"hard-main-er{rate}"] == {
+            "type": "error_rate",
+            "kind": "hard",
+            "teacher": "main",
+            "error_rate": rate,
+        }
         assert f"subtask-main-er{rate}" in specs
     assert specs["combo-hard50_paraphrase"]["parts"] == ["hard-main-er50", "para-hard-main-er50"]
     assert specs["para-hard-main-er50"] == {"type": "paraphrase", "base": "hard-main-er50"}
@@ -153,8 +173,9 @@ def test_sets_and_runs_follow_from_the_config():
     doubled, base = runs["hard-main-er50-2x-epochs"], runs["hard-main-er50"]
     assert doubled["set"] == "hard-main-er50"
     assert doubled["recipe"]["num_train_epochs"] == 2 * base["recipe"]["num_train_epochs"]
-    assert {k: v for k, v in doubled["recipe"].items() if k != "num_train_epochs"} == \
-        {k: v for k, v in base["recipe"].items() if k != "num_train_epochs"}
+    assert {k: v for k, v in doubled["recipe"].items() if k != "num_train_epochs"} == {
+        k: v for k, v in base["recipe"].items() if k != "num_train_epochs"
+    }
 
 
 def test_stage2_runs_are_ordered_by_the_examples_they_train_on():

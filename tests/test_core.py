@@ -12,7 +12,9 @@ def test_a_filled_path_parses_back_to_its_wildcards():
     assert path == "results/eval/stage2-hard-main-er90/eval_hard.graded.jsonl"
     assert A.parse(A.GRADED, path) == {"model": "stage2-hard-main-er90", "bench": "eval_hard"}
     assert A.parse(A.PAIR_STATS, "/tmp/x/results/data/pairs/main/subtask.stats.json") == {
-        "teacher": "main", "kind": "subtask"}
+        "teacher": "main",
+        "kind": "subtask",
+    }
     with pytest.raises(ValueError, match="is not a path of the form"):
         A.parse(A.GRADED, "results/eval/stage1/eval_hard.predictions.jsonl")
 
@@ -29,16 +31,23 @@ class Job(dict):
 
 
 def args(step, input=(), output=(), params=(), wildcards=(), threads=1):
-    return step_arguments(step, input=Job(input), output=Job(output), params=Job(params),
-                          wildcards=Job(wildcards), threads=threads)
+    return step_arguments(
+        step, input=Job(input), output=Job(output), params=Job(params), wildcards=Job(wildcards), threads=threads
+    )
 
 
 def test_steps_get_their_arguments_by_name_not_by_position():
     def step(*, tasks, samples, seed, threads=1):
         return None
 
-    got = args(step, input={"tasks": "t.jsonl"}, output={"samples": "s.jsonl"}, params={"seed": 3},
-               wildcards={"teacher": "main"}, threads=2)
+    got = args(
+        step,
+        input={"tasks": "t.jsonl"},
+        output={"samples": "s.jsonl"},
+        params={"seed": 3},
+        wildcards={"teacher": "main"},
+        threads=2,
+    )
     assert got == {"tasks": "t.jsonl", "samples": "s.jsonl", "seed": 3, "threads": 2}
 
 
@@ -62,13 +71,16 @@ def test_list_inputs_arrive_as_plain_lists():
     assert got == {"parts": ["a", "b"], "x_csv": "x.csv"}
 
 
-@pytest.mark.parametrize("correct, n, low, high", [
-    # Newcombe (1998), Statistics in Medicine 17:857-872, table I, method 3 (score interval).
-    (81, 263, 0.2553, 0.3662),
-    (15, 148, 0.0624, 0.1605),
-    (0, 20, 0.0, 0.1611),
-    (1, 29, 0.0061, 0.1718),
-])
+@pytest.mark.parametrize(
+    "correct, n, low, high",
+    [
+        # Newcombe (1998), Statistics in Medicine 17:857-872, table I, method 3 (score interval).
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
 def test_wilson_interval_matches_published_values(correct, n, low, high):
     lo, hi = wilson_interval(correct, n, 0.95)
     assert lo == pytest.approx(low, abs=1e-4) and hi == pytest.approx(high, abs=1e-4)
@@ -78,6 +90,7 @@ def test_a_file_named_like_a_wildcard_wins_over_the_wildcard():
     def step(*, model, predictions):
         return None
 
-    got = args(step, input={"model": "results/models/stage1"}, output={"predictions": "p"},
-               wildcards={"model": "stage1"})
+    got = args(
+        step, input={"model": "results/models/stage1"}, output={"predictions": "p"}, wildcards={"model": "stage1"}
+    )
     assert got["model"] == "results/models/stage1"

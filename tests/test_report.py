@@ -11,7 +11,10 @@ from guiding.report.data_tables import data_sets_table, teachers_table
 from guiding.report.result_tables import build_tables, result_tables
 
 CONFIG = {
-    "teachers": {"main": {"step_error": 0.1, "error_style": "slip"}, "weak": {"step_error": 0.6, "error_style": "wrong_op"}},
+    "teachers": {
+        "main": {"step_error": 0.1, "error_style": "slip"},
+        "weak": {"step_error": 0.6, "error_style": "wrong_op"},
+    },
     "sets": {
         "error_rate_sweep": {"teacher": "main", "error_rates": [0, 90]},
         "teacher_comparison": {"error_rate": 90, "teachers": ["main", "weak"]},
@@ -20,18 +23,39 @@ CONFIG = {
     "extra_runs": {"hard-main-er90-2x": {"set": "hard-main-er90"}},
     "evaluation": {"confidence": 0.95},
 }
-RUNS = {name: {"set": name, "recipe": {"num_train_epochs": 2}}
-        for name in ["hard-main-er0", "hard-main-er90", "subtask-main-er0", "subtask-main-er90", "hard-weak-er90",
-                     "combo-mix"]}
+RUNS = {
+    name: {"set": name, "recipe": {"num_train_epochs": 2}}
+    for name in [
+        "hard-main-er0",
+        "hard-main-er90",
+        "subtask-main-er0",
+        "subtask-main-er90",
+        "hard-weak-er90",
+        "combo-mix",
+    ]
+}
 RUNS["hard-main-er90-2x"] = {"set": "hard-main-er90", "recipe": {"num_train_epochs": 4}}
 # Correct answers out of 20 per (model, benchmark): every model a different count, so a row
 # that shows another model's accuracy fails the test.
-HARD = {"stage1": 1, "hard-main-er0": 15, "hard-main-er90": 12, "subtask-main-er0": 4, "subtask-main-er90": 2,
-        "hard-weak-er90": 3, "combo-mix": 17, "hard-main-er90-2x": 13}
+HARD = {
+    "stage1": 1,
+    "hard-main-er0": 15,
+    "hard-main-er90": 12,
+    "subtask-main-er0": 4,
+    "subtask-main-er90": 2,
+    "hard-weak-er90": 3,
+    "combo-mix": 17,
+    "hard-main-er90-2x": 13,
+}
 EASY = {model: 20 - correct for model, correct in HARD.items()}
-STATS = {"hard-main-er0": (0.0, 0.0), "hard-main-er90": (90.0, 11.0), "subtask-main-er0": (0.0, 0.0),
-         "subtask-main-er90": (90.0, 12.0), "hard-weak-er90": (90.0, 40.0),
-         "combo-mix": (50.0, 6.0)}
+STATS = {
+    "hard-main-er0": (0.0, 0.0),
+    "hard-main-er90": (90.0, 11.0),
+    "subtask-main-er0": (0.0, 0.0),
+    "subtask-main-er90": (90.0, 12.0),
+    "hard-weak-er90": (90.0, 40.0),
+    "combo-mix": (50.0, 6.0),
+}
 
 
 @pytest.fixture
@@ -46,8 +70,17 @@ def files(tmp_path):
     stats = []
     for name, (outcome, stepwise) in STATS.items():
         path = tmp_path / A.fill(A.SET_STATS, name=name)
-        write_json(path, {"set": name, "size": 100, "incorrect": int(outcome), "outcome_error_rate": outcome,
-                          "stepwise_error_rate": stepwise, "mean_steps": 3.5})
+        write_json(
+            path,
+            {
+                "set": name,
+                "size": 100,
+                "incorrect": int(outcome),
+                "outcome_error_rate": outcome,
+                "stepwise_error_rate": stepwise,
+                "mean_steps": 3.5,
+            },
+        )
         stats.append(str(path))
     return graded, stats
 
@@ -57,7 +90,9 @@ def test_the_sweep_puts_each_kind_and_rate_in_its_own_row(files):
     sweep = tables["error_rate_sweep"].set_index("run")
     assert sweep.loc["hard-main-er0", "supervision"] == "hard" and sweep.loc["hard-main-er0", "hard_acc_%"] == 75
     assert sweep.loc["hard-main-er90", "hard_acc_%"] == 60 and sweep.loc["hard-main-er90", "error_rate"] == 90
-    assert sweep.loc["subtask-main-er0", "supervision"] == "subtask" and sweep.loc["subtask-main-er0", "hard_acc_%"] == 20
+    assert (
+        sweep.loc["subtask-main-er0", "supervision"] == "subtask" and sweep.loc["subtask-main-er0", "hard_acc_%"] == 20
+    )
     assert sweep.loc["subtask-main-er90", "hard_acc_%"] == 10 and sweep.loc["subtask-main-er90", "easy_acc_%"] == 90
     assert sweep.loc["stage1", "hard_acc_%"] == 5 and sweep.loc["stage1", "easy_acc_%"] == 95
     assert sweep.loc["hard-main-er90", "stepwise_ER_%"] == 11.0
@@ -80,8 +115,11 @@ def test_teachers_and_combinations_rows(files):
 
 
 def test_result_tables_write_what_they_build(files, tmp_path):
-    outputs = {f"{e}_{x.replace('.', '_')}": str(tmp_path / A.fill(A.TABLE, table=e, ext=x))
-               for e in A.EXPERIMENTS for x in A.TABLE_FORMATS}
+    outputs = {
+        f"{e}_{x.replace('.', '_')}": str(tmp_path / A.fill(A.TABLE, table=e, ext=x))
+        for e in A.EXPERIMENTS
+        for x in A.TABLE_FORMATS
+    }
     outputs.update({f"{e}_png": str(tmp_path / A.fill(A.FIGURE, figure=e)) for e in A.EXPERIMENTS})
     graded, stats = files
     result_tables(graded=graded, set_stats=stats, config=CONFIG, runs=RUNS, **outputs)
@@ -117,8 +155,17 @@ def test_data_tables_measure_the_sets_and_the_teachers(tmp_path):
     assert float(rows["weak"]["configured_step_error_%"]) == 60
 
     stats = tmp_path / "stats.json"
-    write_json(stats, {"set": "hard-main-er90", "size": 10, "incorrect": 9, "outcome_error_rate": 90.0,
-                       "stepwise_error_rate": 12.5, "mean_steps": 3.0})
+    write_json(
+        stats,
+        {
+            "set": "hard-main-er90",
+            "size": 10,
+            "incorrect": 9,
+            "outcome_error_rate": 90.0,
+            "stepwise_error_rate": 12.5,
+            "mean_steps": 3.0,
+        },
+    )
     out = {x: str(tmp_path / f"data_sets.{x}") for x in ("csv", "md", "provenance_json")}
     data_sets_table(set_stats=[str(stats)], config=CONFIG, **out)
     with open(out["csv"]) as f:

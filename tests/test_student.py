@@ -13,11 +13,29 @@ from guiding.student.embedded import build_student_base  # noqa: E402
 from guiding.student.training import train_sft  # noqa: E402
 from guiding.world.generate import generate_splits  # noqa: E402
 
-ARCH = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-            num_key_value_heads=2, max_position_embeddings=256, tie_word_embeddings=True)
-RECIPE = dict(learning_rate=1e-3, num_train_epochs=1, per_device_train_batch_size=8, max_steps=4, save_steps=2,
-              logging_steps=1, max_length=256, bf16=False, gradient_checkpointing=False, use_cpu=True, seed=0,
-              disable_tqdm=True)
+ARCH = dict(
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    num_key_value_heads=2,
+    max_position_embeddings=256,
+    tie_word_embeddings=True,
+)
+RECIPE = dict(
+    learning_rate=1e-3,
+    num_train_epochs=1,
+    per_device_train_batch_size=8,
+    max_steps=4,
+    save_steps=2,
+    logging_steps=1,
+    max_length=256,
+    bf16=False,
+    gradient_checkpointing=False,
+    use_cpu=True,
+    seed=0,
+    disable_tqdm=True,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +62,7 @@ def test_tokenizer_reads_digits_one_by_one_and_ends_assistant_turns_with_eos(bas
     full_ids = tok.apply_chat_template(full, tokenize=True)["input_ids"]
     assert full_ids[: len(prompt_ids)] == prompt_ids  # completion-only loss masks exactly the prompt
     assert full_ids[-1] == tok.eos_token_id
-    assert tok.decode(full_ids[len(prompt_ids):], skip_special_tokens=True) == task["solution"]
+    assert tok.decode(full_ids[len(prompt_ids) :], skip_special_tokens=True) == task["solution"]
 
 
 class StopAtStep(TrainerCallback):

@@ -1,5 +1,3 @@
-import random
-
 import pytest
 
 from guiding.judging.embedded import ExactStepJudge
@@ -55,8 +53,10 @@ def test_a_set_has_exactly_the_asked_error_rate(hard_pairs, rate):
 def test_error_rate_sets_are_nested_along_the_grid(hard_pairs):
     pairs, _ = hard_pairs
     ids = select_hard_tasks(pairs, 100, seed=3, name="x")
-    wrong = [{i["task_id"] for i in build_error_rate_items(pairs, ids, r, 3, "x") if not i["outcome_correct"]}
-             for r in (10, 50, 90)]
+    wrong = [
+        {i["task_id"] for i in build_error_rate_items(pairs, ids, r, 3, "x") if not i["outcome_correct"]}
+        for r in (10, 50, 90)
+    ]
     assert wrong[0] < wrong[1] < wrong[2]
 
 

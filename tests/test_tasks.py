@@ -46,8 +46,8 @@ def test_subtasks_are_contiguous_parts_of_the_hard_solution(hard_tasks):
         assert len(subs) == parts == (2 if task["n_steps"] <= 5 else 3)
         # Strip the step labels: the concatenated sub-solutions are the hard solution's steps, in order.
         strip = lambda line: line.split(": ", 1)[1]
-        hard_steps = [strip(l) for l in task["solution"].splitlines()[:-1]]
-        sub_steps = [strip(l) for s in subs for l in s["solution"].splitlines()[:-1]]
+        hard_steps = [strip(line) for line in task["solution"].splitlines()[:-1]]
+        sub_steps = [strip(line) for s in subs for line in s["solution"].splitlines()[:-1]]
         assert sub_steps == hard_steps
         # The last subtask answers the hard task; each subtask is strictly easier.
         assert subs[-1]["answer"] == task["answer"]
@@ -83,7 +83,10 @@ def test_subtasks_keep_the_hard_tasks_distractor_chain_and_nothing_else():
     for sub in decompose(task, 2, random.Random(0), shuffle=False):
         program = Program.from_dict(sub["program"])
         # Stated like the world's problems (with the parent's distractors), adding nothing new.
-        assert (program.distractor_start, program.distractor_steps) == (parent.distractor_start, parent.distractor_steps)
+        assert (program.distractor_start, program.distractor_steps) == (
+            parent.distractor_start,
+            parent.distractor_steps,
+        )
         assert f"Let {parent.distractor_start[0]} = {parent.distractor_start[1]}." in sub["problem"]
         assert subtask_problems(sub, task, 2, 0.8) == []
     foreign = {**sub, "program": {**sub["program"], "distractor_start": [parent.distractor_start[0], 99]}}

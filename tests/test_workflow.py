@@ -3,7 +3,6 @@
 import csv
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,20 +15,37 @@ from guiding.core.io import sha256_file
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "config" / "small.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-TABLES = [f"{name}.{ext}" for name in ("data_sets", "teachers", "error_rate_sweep", "teacher_comparison", "combinations")
-          for ext in ("csv", "md")]
+TABLES = [
+    f"{name}.{ext}"
+    for name in ("data_sets", "teachers", "error_rate_sweep", "teacher_comparison", "combinations")
+    for ext in ("csv", "md")
+]
 
 pytestmark = pytest.mark.workflow
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = SMALL) -> str:
-    cmd = [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           "--replace-workflow-config", "--configfile", str(configfile), *args]
+    cmd = [
+        *SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--replace-workflow-config",
+        "--configfile",
+        str(configfile),
+        *args,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
-        logs = "\n".join(f"== {p}\n{p.read_text()[-3000:]}" for p in (workdir / "results" / "logs").rglob("*.log")
-                         if "Error" in p.read_text())
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}\n{logs}")
+        logs = "\n".join(
+            f"== {p}\n{p.read_text()[-3000:]}"
+            for p in (workdir / "results" / "logs").rglob("*.log")
+            if "Error" in p.read_text()
+        )
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}\n{logs}"
+        )
     return done.stdout + done.stderr
 
 
@@ -120,4 +136,6 @@ def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):
     second.mkdir()
     snakemake(second, "--cores", "2")
     for name in TABLES:
-        assert (run / "results" / "tables" / name).read_bytes() == (second / "results" / "tables" / name).read_bytes(), name
+        assert (run / "results" / "tables" / name).read_bytes() == (
+            second / "results" / "tables" / name
+        ).read_bytes(), name

@@ -52,12 +52,15 @@ def test_step_checker_counts_a_slip_once_where_it_happens():
     assert verdicts == [True, False, True, True, True]
 
 
-@pytest.mark.parametrize("mangle, expected", [
-    (lambda lines: lines[:2] + lines[-1:], [True, True, False, False, False]),   # steps missing
-    (lambda lines: [lines[1], lines[0], *lines[2:]], [False, False, False, True, True]),  # swapped
-    (lambda lines: ["Step 1: gibberish", *lines[1:]], [False, True, True, True, True]),
-    (lambda lines: [*lines[:-1], lines[-2].replace("Step 5", "Step 6"), lines[-1]], [True] * 5 + [False]),
-])
+@pytest.mark.parametrize(
+    "mangle, expected",
+    [
+        (lambda lines: lines[:2] + lines[-1:], [True, True, False, False, False]),  # steps missing
+        (lambda lines: [lines[1], lines[0], *lines[2:]], [False, False, False, True, True]),  # swapped
+        (lambda lines: ["Step 1: gibberish", *lines[1:]], [False, True, True, True, True]),
+        (lambda lines: [*lines[:-1], lines[-2].replace("Step 5", "Step 6"), lines[-1]], [True] * 5 + [False]),
+    ],
+)
 def test_step_checker_flags_missing_swapped_unreadable_and_extra_steps(mangle, expected):
     program = random_program(random.Random(1), 5)
     lines = reference_solution(program).splitlines()

@@ -37,7 +37,11 @@ def set_specs(config: dict) -> dict[str, dict]:
 
     def add_error_rate_set(kind, teacher, rate):
         specs[error_rate_set_name(kind, teacher, rate)] = {
-            "type": "error_rate", "kind": kind, "teacher": teacher, "error_rate": rate}
+            "type": "error_rate",
+            "kind": kind,
+            "teacher": teacher,
+            "error_rate": rate,
+        }
 
     for rate in sweep["error_rates"]:
         for kind in KINDS:
@@ -51,8 +55,12 @@ def set_specs(config: dict) -> dict[str, dict]:
             add_error_rate_set(part["kind"], part.get("teacher", sweep["teacher"]), part["error_rate"])
             name = _part_name(part, sweep["teacher"])
             if part.get("paraphrase"):
-                specs[name] = {"type": "paraphrase", "base": error_rate_set_name(
-                    part["kind"], part.get("teacher", sweep["teacher"]), part["error_rate"])}
+                specs[name] = {
+                    "type": "paraphrase",
+                    "base": error_rate_set_name(
+                        part["kind"], part.get("teacher", sweep["teacher"]), part["error_rate"]
+                    ),
+                }
             names.append(name)
         specs[combination_name(combo)] = {"type": "combination", "parts": names}
     return specs
@@ -127,7 +135,8 @@ def _check_whole_counts(config: dict) -> None:
             step = 100 // math.gcd(rate, 100)
             raise ConfigError(
                 f"{key}: set {name!r} needs {rate}% of {size} tasks, {size * rate / 100:g}, which is not a "
-                f"whole number; use a {key.split('.')[1]} that is a multiple of {step}")
+                f"whole number; use a {key.split('.')[1]} that is a multiple of {step}"
+            )
 
 
 def check_config(config: dict) -> None:
@@ -136,7 +145,9 @@ def check_config(config: dict) -> None:
     sets = config["sets"]
     sweep = sets["error_rate_sweep"]
     if sweep["teacher"] not in teachers:
-        raise ConfigError(f"sets.error_rate_sweep.teacher: {sweep['teacher']!r} is not among teachers {sorted(teachers)}")
+        raise ConfigError(
+            f"sets.error_rate_sweep.teacher: {sweep['teacher']!r} is not among teachers {sorted(teachers)}"
+        )
     for t in sets["teacher_comparison"]["teachers"]:
         if t not in teachers:
             raise ConfigError(f"sets.teacher_comparison.teachers: {t!r} is not among teachers {sorted(teachers)}")
@@ -156,7 +167,8 @@ def check_config(config: dict) -> None:
         raise ConfigError(
             f"world.hard_steps: a hard task of {shortest} steps has no subtask of at least "
             f"decomposition.min_steps={decomposition['min_steps']} steps that covers less than "
-            f"decomposition.max_fraction={decomposition['max_fraction']} of it")
+            f"decomposition.max_fraction={decomposition['max_fraction']} of it"
+        )
     _check_whole_counts(config)
     for stage in ("stage1", "stage2"):
         _check_recipe(f"training.{stage}", config["training"][stage])

@@ -10,14 +10,27 @@ from pathlib import Path
 
 from .io import sha256_file, write_json
 
-PACKAGES = ("snakemake", "torch", "transformers", "trl", "accelerate", "datasets", "tokenizers",
-            "math-verify", "sympy", "pandas", "numpy", "matplotlib")
+PACKAGES = (
+    "snakemake",
+    "torch",
+    "transformers",
+    "trl",
+    "accelerate",
+    "datasets",
+    "tokenizers",
+    "math-verify",
+    "sympy",
+    "pandas",
+    "numpy",
+    "matplotlib",
+)
 
 
 def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True,
-                             text=True, timeout=20, check=True)
+        out = subprocess.run(
+            ["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=20, check=True
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip()

@@ -9,7 +9,7 @@ and a rule and its step function that drift apart fail loudly, naming the argume
 from __future__ import annotations
 
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 from .logs import log_to_file
 
@@ -24,8 +24,13 @@ def _named(namedlist) -> dict:
 
 def step_arguments(step: Callable, *, input, output, params, wildcards, threads) -> dict:
     """The keyword arguments of ``step`` taken from a job's named input, output, params, wildcards."""
-    sources = {"input": _named(input), "output": _named(output), "params": _named(params),
-               "wildcards": _named(wildcards), "threads": {"threads": threads}}
+    sources = {
+        "input": _named(input),
+        "output": _named(output),
+        "params": _named(params),
+        "wildcards": _named(wildcards),
+        "threads": {"threads": threads},
+    }
     available: dict[str, object] = {}
     for source, values in sources.items():
         for name, value in values.items():
@@ -45,12 +50,19 @@ def step_arguments(step: Callable, *, input, output, params, wildcards, threads)
     unused = sorted(set(available) - named - optional)
     if unused and not takes_rest:
         raise TypeError(f"{step.__name__}: the rule gives {unused}, which the step does not take")
-    return {name: value for name, value in available.items()
-            if name in named or (takes_rest and name not in optional)}
+    return {name: value for name, value in available.items() if name in named or (takes_rest and name not in optional)}
 
 
 def run_step(snakemake, step: Callable) -> None:
     """Log to the rule's log file, then call ``step`` with the job's named files and settings."""
     log_to_file(snakemake.log[0])
-    step(**step_arguments(step, input=snakemake.input, output=snakemake.output, params=snakemake.params,
-                          wildcards=snakemake.wildcards, threads=snakemake.threads))
+    step(
+        **step_arguments(
+            step,
+            input=snakemake.input,
+            output=snakemake.output,
+            params=snakemake.params,
+            wildcards=snakemake.wildcards,
+            threads=snakemake.threads,
+        )
+    )

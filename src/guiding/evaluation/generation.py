@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 
-def generate_solutions(model_path: str, problems: list[str], max_new_tokens: int, batch_size: int,
-                       threads: int | None = None, progress: bool = True) -> list[str]:
+def generate_solutions(
+    model_path: str,
+    problems: list[str],
+    max_new_tokens: int,
+    batch_size: int,
+    threads: int | None = None,
+    progress: bool = True,
+) -> list[str]:
     import torch
     from tqdm import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -25,12 +31,16 @@ def generate_solutions(model_path: str, problems: list[str], max_new_tokens: int
         idx = order[start : start + batch_size]
         batch = tokenizer([prompts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.inference_mode():
-            out = model.generate(**batch, do_sample=False, max_new_tokens=max_new_tokens,
-                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-        for row, i in zip(out[:, batch["input_ids"].shape[1]:], idx):
+            out = model.generate(
+                **batch,
+                do_sample=False,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+        for row, i in zip(out[:, batch["input_ids"].shape[1] :], idx):
             outputs[i] = tokenizer.decode(row, skip_special_tokens=True)
     return outputs
-
 
 
 class TransformersGenerator:

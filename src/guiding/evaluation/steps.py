@@ -11,8 +11,9 @@ from ..core.io import read_jsonl, write_json, write_jsonl
 log = logging.getLogger("guiding")
 
 
-def generate_predictions(*, model: str, tasks: str, predictions: str, backend: str, generation: dict,
-                         threads: int = 1) -> None:
+def generate_predictions(
+    *, model: str, tasks: str, predictions: str, backend: str, generation: dict, threads: int = 1
+) -> None:
     problems = read_jsonl(tasks)
     generator = backends.create("generator", backend, threads=threads, **generation)
     outputs = generator.generate(model, [t["problem"] for t in problems])

@@ -34,15 +34,17 @@ def build_pairs(tasks: list[dict], judged: list[dict], seed: int, step_judge: St
             verdicts = step_judge.judge_steps(task, task["solution"])
             good = {"solution": task["solution"], "step_verdicts": verdicts, "source": "reference"}
         bad = rng.choice(incorrect)
-        pairs.append({
-            "task_id": task["id"],
-            "kind": task["kind"],
-            "parent_id": task.get("parent_id"),
-            "problem": task["problem"],
-            "answer": task["answer"],
-            "n_steps": task["n_steps"],
-            "correct": good,
-            "incorrect": {"solution": bad["solution"], "step_verdicts": bad["step_verdicts"], "source": "sample"},
-        })
+        pairs.append(
+            {
+                "task_id": task["id"],
+                "kind": task["kind"],
+                "parent_id": task.get("parent_id"),
+                "problem": task["problem"],
+                "answer": task["answer"],
+                "n_steps": task["n_steps"],
+                "correct": good,
+                "incorrect": {"solution": bad["solution"], "step_verdicts": bad["step_verdicts"], "source": "sample"},
+            }
+        )
     stats["pairs"] = len(pairs)
     return pairs, stats

@@ -21,8 +21,10 @@ def judge_samples(tasks: list[dict], samples: list[dict], step_judge: StepJudge,
         raise ValueError(f"{len(unknown)} samples name unknown tasks, e.g. {unknown[0]!r}")
     verdicts, report = grade_many([(by_id[s["task_id"]]["answer"], s["solution"]) for s in samples], workers=workers)
     log.info("grading: %s", report)
-    return [{**s, **verdict, "step_verdicts": step_judge.judge_steps(by_id[s["task_id"]], s["solution"])}
-            for s, verdict in zip(samples, verdicts)]
+    return [
+        {**s, **verdict, "step_verdicts": step_judge.judge_steps(by_id[s["task_id"]], s["solution"])}
+        for s, verdict in zip(samples, verdicts)
+    ]
 
 
 def judge_solutions(*, tasks: str, samples: str, judged: str, step_judge: str, threads: int = 1) -> None:

@@ -43,14 +43,25 @@ def _score_columns(scores: dict, model: str) -> dict:
     row = {}
     for bench, label in BENCHMARK_LABELS.items():
         s = scores[model, bench]
-        row.update({f"{label}_acc_%": s["acc"], f"{label}_ci_low": s["ci_low"], f"{label}_ci_high": s["ci_high"],
-                    f"{label}_n": s["n"]})
+        row.update(
+            {
+                f"{label}_acc_%": s["acc"],
+                f"{label}_ci_low": s["ci_low"],
+                f"{label}_ci_high": s["ci_high"],
+                f"{label}_n": s["n"],
+            }
+        )
     return row
 
 
 def _baseline_row(scores: dict, **labels) -> dict:
-    return {**labels, "run": BASELINE, "outcome_ER_%": math.nan, "stepwise_ER_%": math.nan,
-            **_score_columns(scores, BASELINE)}
+    return {
+        **labels,
+        "run": BASELINE,
+        "outcome_ER_%": math.nan,
+        "stepwise_ER_%": math.nan,
+        **_score_columns(scores, BASELINE),
+    }
 
 
 def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: dict):
@@ -62,8 +73,13 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
 
     def run_row(run: str, **labels) -> dict:
         s = stats[runs[run]["set"]]
-        return {**labels, "run": run, "outcome_ER_%": s["outcome_error_rate"], "stepwise_ER_%": s["stepwise_error_rate"],
-                **_score_columns(scores, stage2_model(run))}
+        return {
+            **labels,
+            "run": run,
+            "outcome_ER_%": s["outcome_error_rate"],
+            "stepwise_ER_%": s["stepwise_error_rate"],
+            **_score_columns(scores, stage2_model(run)),
+        }
 
     sweep = config["sets"]["error_rate_sweep"]
     rows = [_baseline_row(scores, supervision="none (stage 1 only)", error_rate=math.nan)]
@@ -75,24 +91,41 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
     comparison = config["sets"]["teacher_comparison"]
     rows = [_baseline_row(scores, teacher="none (stage 1 only)", step_error_config=math.nan)]
     for teacher in comparison["teachers"]:
-        rows.append(run_row(error_rate_set_name("hard", teacher, comparison["error_rate"]), teacher=teacher,
-                            step_error_config=100 * config["teachers"][teacher]["step_error"]))
+        rows.append(
+            run_row(
+                error_rate_set_name("hard", teacher, comparison["error_rate"]),
+                teacher=teacher,
+                step_error_config=100 * config["teachers"][teacher]["step_error"],
+            )
+        )
     teacher_comparison = pd.DataFrame(rows)
 
     rows = [_baseline_row(scores, setting="none (stage 1 only)", items=math.nan, epochs=math.nan)]
     combo_runs = []
     for combo, parts in config["sets"]["combinations"].items():
-        names = (error_rate_set_name(p["kind"], p.get("teacher", sweep["teacher"]), p["error_rate"])
-                 for p in parts if not p.get("paraphrase"))
+        names = (
+            error_rate_set_name(p["kind"], p.get("teacher", sweep["teacher"]), p["error_rate"])
+            for p in parts
+            if not p.get("paraphrase")
+        )
         combo_runs += [name for name in names if name in runs]
         combo_runs.append(combination_name(combo))
     combo_runs += list(config.get("extra_runs", {}))
     for run in dict.fromkeys(combo_runs):
-        rows.append(run_row(run, setting=run, items=stats[runs[run]["set"]]["size"],
-                            epochs=runs[run]["recipe"].get("num_train_epochs")))
+        rows.append(
+            run_row(
+                run,
+                setting=run,
+                items=stats[runs[run]["set"]]["size"],
+                epochs=runs[run]["recipe"].get("num_train_epochs"),
+            )
+        )
     combinations = pd.DataFrame(rows)
-    return {"error_rate_sweep": error_rate_sweep, "teacher_comparison": teacher_comparison,
-            "combinations": combinations}
+    return {
+        "error_rate_sweep": error_rate_sweep,
+        "teacher_comparison": teacher_comparison,
+        "combinations": combinations,
+    }
 
 
 def _plot_sweep(df, path: str) -> None:
@@ -158,5 +191,6 @@ def result_tables(*, graded: list[str], set_stats: list[str], config: dict, runs
     for name, df in tables.items():
         csv, md = output[f"{name}_csv"], output[f"{name}_md"]
         write_table(df, csv, md, titles[name] + " (accuracy %, 95% Wilson CI)")
-        write_provenance(output[f"{name}_provenance_json"], [*graded, *set_stats], config,
-                         outputs=[csv, md, output[f"{name}_png"]])
+        write_provenance(
+            output[f"{name}_provenance_json"], [*graded, *set_stats], config, outputs=[csv, md, output[f"{name}_png"]]
+        )

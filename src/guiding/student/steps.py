@@ -18,8 +18,14 @@ def build_student_base(*, tasks: list[str], base_model: str, backend: str, stude
 
 
 def _train(model: str, data: str, trained: str, recipe: dict, checkpoints: str, threads: int) -> None:
-    summary = train_sft(model_path=model, items=read_jsonl(data), out_dir=trained, recipe=recipe,
-                        scratch_dir=checkpoints, threads=threads)
+    summary = train_sft(
+        model_path=model,
+        items=read_jsonl(data),
+        out_dir=trained,
+        recipe=recipe,
+        scratch_dir=checkpoints,
+        threads=threads,
+    )
     log.info("%s", {k: v for k, v in summary.items() if k != "log_history"})
 
 

@@ -42,8 +42,15 @@ def _prepare_scratch(scratch: Path, fingerprint: str) -> str | None:
     return str(checkpoints[-1]) if checkpoints else None
 
 
-def train_sft(model_path: str, items: list[dict], out_dir: str | Path, recipe: dict, scratch_dir: str | Path,
-              threads: int | None = None, callbacks: list | None = None) -> dict:
+def train_sft(
+    model_path: str,
+    items: list[dict],
+    out_dir: str | Path,
+    recipe: dict,
+    scratch_dir: str | Path,
+    threads: int | None = None,
+    callbacks: list | None = None,
+) -> dict:
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -58,12 +65,15 @@ def train_sft(model_path: str, items: list[dict], out_dir: str | Path, recipe: d
     resume_from = _prepare_scratch(scratch, _fingerprint(model_path, rows, recipe))
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.bfloat16 if recipe.get("bf16") else torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        model_path, dtype=torch.bfloat16 if recipe.get("bf16") else torch.float32
+    )
     # Defaults a recipe may override: progress bars in the log, checkpoints for resuming.
     defaults = {"report_to": "none", "save_strategy": "steps", "disable_tqdm": False}
     args = SFTConfig(output_dir=str(scratch), **{**defaults, **recipe})
-    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                         callbacks=callbacks)
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer, callbacks=callbacks
+    )
     result = trainer.train(resume_from_checkpoint=resume_from)
     trainer.save_model(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))

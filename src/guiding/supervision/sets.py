@@ -68,24 +68,28 @@ def build_error_rate_items(pairs: list[dict], task_ids: list[str], error_rate: i
     for task_id in task_ids:
         pair = by_id[task_id]
         side = pair["incorrect"] if task_id in wrong else pair["correct"]
-        items.append({
-            "id": f"{name}/{task_id}",
-            "task_id": task_id,
-            "kind": pair["kind"],
-            "problem": pair["problem"],
-            "solution": side["solution"],
-            "answer": pair["answer"],
-            "outcome_correct": task_id not in wrong,
-            "step_verdicts": side["step_verdicts"],
-            "solution_source": side["source"],
-        })
+        items.append(
+            {
+                "id": f"{name}/{task_id}",
+                "task_id": task_id,
+                "kind": pair["kind"],
+                "problem": pair["problem"],
+                "solution": side["solution"],
+                "answer": pair["answer"],
+                "outcome_correct": task_id not in wrong,
+                "step_verdicts": side["step_verdicts"],
+                "solution_source": side["source"],
+            }
+        )
     return items
 
 
 def paraphrase_items(items: list[dict], paraphraser: Paraphraser, name: str) -> list[dict]:
     """A paraphrased copy of a set: new wording of problem and solution, the same verdicts."""
-    return [{**item, "id": f"{name}/{item['task_id']}", **paraphraser.paraphrase(item), "paraphrased": True}
-            for item in items]
+    return [
+        {**item, "id": f"{name}/{item['task_id']}", **paraphraser.paraphrase(item), "paraphrased": True}
+        for item in items
+    ]
 
 
 def combine_items(parts: dict[str, list[dict]], name: str) -> list[dict]:

@@ -10,17 +10,26 @@ from ..core.io import read_jsonl, write_json, write_jsonl
 from .sets import (
     build_error_rate_items,
     combine_items,
+    describe_set,
     paraphrase_items,
     select_hard_tasks,
     select_subtasks,
-    describe_set,
 )
 
 log = logging.getLogger("guiding")
 
 
-def build_error_rate_set(*, pairs: str, supervision_set: str, kind: str, teacher: str, error_rate: str,
-                         sizes: dict, seed: int, hard_pairs: str | None = None) -> None:
+def build_error_rate_set(
+    *,
+    pairs: str,
+    supervision_set: str,
+    kind: str,
+    teacher: str,
+    error_rate: str,
+    sizes: dict,
+    seed: int,
+    hard_pairs: str | None = None,
+) -> None:
     """A hard or subtask set at an exact outcome error rate. A subtask set needs the hard pairs and
     ``sizes["hard_size"]`` too: it holds the subtasks of the hard tasks the teacher's hard sets hold."""
     rate = int(error_rate)

@@ -18,11 +18,25 @@ from ..world.program import Program, make_task
 class WorldTaskSource:
     """Tasks drawn from the synthetic world, as configured by the ``world`` config section."""
 
-    def __init__(self, seed: int, sizes: dict[str, int], easy_steps: list[int], hard_steps: list[int],
-                 shuffle_definitions: bool, max_value: int, distractor_steps: list[int]):
-        self.settings = dict(seed=seed, sizes=sizes, easy_steps=easy_steps, hard_steps=hard_steps,
-                             shuffle=shuffle_definitions, max_value=max_value,
-                             distractor_steps=tuple(distractor_steps))
+    def __init__(
+        self,
+        seed: int,
+        sizes: dict[str, int],
+        easy_steps: list[int],
+        hard_steps: list[int],
+        shuffle_definitions: bool,
+        max_value: int,
+        distractor_steps: list[int],
+    ):
+        self.settings = dict(
+            seed=seed,
+            sizes=sizes,
+            easy_steps=easy_steps,
+            hard_steps=hard_steps,
+            shuffle=shuffle_definitions,
+            max_value=max_value,
+            distractor_steps=tuple(distractor_steps),
+        )
 
     def splits(self) -> dict[str, list[dict]]:
         return generate_splits(**self.settings)
@@ -106,7 +120,8 @@ def subtask_problems(subtask: dict, parent: dict, min_steps: int, max_fraction: 
     known = {full.start_var: full.start_value}
     known.update({s.target: v for s, v in zip(full.steps, full.values())})
     foreign_distractors = sub.distractor_start not in (None, full.distractor_start) or not (
-        set(sub.distractor_steps) <= set(full.distractor_steps))
+        set(sub.distractor_steps) <= set(full.distractor_steps)
+    )
     if known.get(sub.start_var) != sub.start_value or not set(sub.steps) <= set(full.steps) or foreign_distractors:
         reasons.append("adds_information")
     return reasons

@@ -11,8 +11,9 @@ from ..core.io import read_jsonl, write_json, write_jsonl
 log = logging.getLogger("guiding")
 
 
-def generate_tasks(*, train_easy: str, train_hard: str, eval_easy: str, eval_hard: str, backend: str,
-                   world: dict) -> None:
+def generate_tasks(
+    *, train_easy: str, train_hard: str, eval_easy: str, eval_hard: str, backend: str, world: dict
+) -> None:
     """Every split, each to the output of its own name."""
     paths = {"train_easy": train_easy, "train_hard": train_hard, "eval_easy": eval_easy, "eval_hard": eval_hard}
     splits = backends.create("task_source", backend, **world).splits()
@@ -30,8 +31,9 @@ def decompose_tasks(*, hard_tasks: str, decomposed: str, backend: str, decomposi
     log.info("%d subtasks", len(subtasks))
 
 
-def filter_subtasks(*, decomposed: str, hard_tasks: str, kept: str, report: str, backend: str,
-                    subtask_filter: dict) -> None:
+def filter_subtasks(
+    *, decomposed: str, hard_tasks: str, kept: str, report: str, backend: str, subtask_filter: dict
+) -> None:
     """Keeps the subtasks that pass every filter; the report counts the drops by reason."""
     check = backends.create("subtask_filter", backend, **subtask_filter)
     parents = {t["id"]: t for t in read_jsonl(hard_tasks)}

@@ -28,7 +28,9 @@ class SimulatedTeacher:
 
     def __post_init__(self):
         if self.error_style not in ERROR_STYLES:
-            raise ValueError(f"teacher {self.name!r}: error_style must be one of {ERROR_STYLES}, got {self.error_style!r}")
+            raise ValueError(
+                f"teacher {self.name!r}: error_style must be one of {ERROR_STYLES}, got {self.error_style!r}"
+            )
         if not 0.0 <= self.step_error <= 1.0:
             raise ValueError(f"teacher {self.name!r}: step_error must be in [0, 1], got {self.step_error}")
 
@@ -57,4 +59,3 @@ class SimulatedTeacher:
         # A slip (also the fallback when no other operation changes the value).
         delta = rng.choice([d for d in range(-OPERAND_RANGE[1], OPERAND_RANGE[1] + 1) if d != 0])
         return op, result + delta
-

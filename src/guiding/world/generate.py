@@ -8,9 +8,15 @@ from ..artifacts import SPLITS
 from .program import MAX_VALUE, Program, make_task, random_program
 
 
-def generate_splits(seed: int, sizes: dict[str, int], easy_steps: list[int], hard_steps: list[int],
-                    shuffle: bool = True, max_value: int = MAX_VALUE,
-                    distractor_steps: tuple[int, int] = (0, 0)) -> dict[str, list[dict]]:
+def generate_splits(
+    seed: int,
+    sizes: dict[str, int],
+    easy_steps: list[int],
+    hard_steps: list[int],
+    shuffle: bool = True,
+    max_value: int = MAX_VALUE,
+    distractor_steps: tuple[int, int] = (0, 0),
+) -> dict[str, list[dict]]:
     """Disjoint task sets: easy tasks (stage 1), hard tasks (supervision pool) and held-out evaluation.
 
     ``easy_steps``/``hard_steps`` are inclusive [min, max] step counts. No program appears twice,

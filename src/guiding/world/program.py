@@ -63,11 +63,15 @@ class Program:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Program":
+    def from_dict(cls, d: dict) -> Program:
         start = d.get("distractor_start")
-        return cls(d["start_var"], int(d["start_value"]), tuple(Step(**s) for s in d["steps"]),
-                   (start[0], int(start[1])) if start else None,
-                   tuple(Step(**s) for s in d.get("distractor_steps", ())))
+        return cls(
+            d["start_var"],
+            int(d["start_value"]),
+            tuple(Step(**s) for s in d["steps"]),
+            (start[0], int(start[1])) if start else None,
+            tuple(Step(**s) for s in d.get("distractor_steps", ())),
+        )
 
 
 def apply_op(op: str, a: int, b: int) -> int:
@@ -120,9 +124,11 @@ def random_program(rng: random.Random, n_steps: int, max_value: int = MAX_VALUE,
 
 # ---------------------------------------------------------------- rendering
 
+
 def render_problem(program: Program, order: list[int] | None = None) -> str:
     """Problem text: the start first, then every other definition in ``order`` (the shuffle is
     part of the task); definitions are numbered chain steps first, then the distractors."""
+
     def define(s: Step) -> str:
         return f"Let {s.target} = {s.source} {s.op} {s.operand}."
 
@@ -143,7 +149,8 @@ def render_step(index: int, step: Step, source_value: int, result: int, op: str 
     token in the problem and in the solution (a tiny student learns to copy much faster).
     """
     op = step.op if op is None else op
-    return f"Step {index}: {step.target} = {step.source} {op} {step.operand} = {source_value} {op} {step.operand} = {result}"
+    definition = f"{step.target} = {step.source} {op} {step.operand}"
+    return f"Step {index}: {definition} = {source_value} {op} {step.operand} = {result}"
 
 
 def render_answer(answer: int | str) -> str:
@@ -220,5 +227,5 @@ def check_steps(program: Program, solution: str) -> list[bool]:
         verdicts.append(ok)
         carried = result
     # Extra lines beyond the chain are wrong steps too.
-    verdicts.extend(False for _ in step_lines[len(program.steps):])
+    verdicts.extend(False for _ in step_lines[len(program.steps) :])
     return verdicts
