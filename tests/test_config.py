@@ -134,6 +134,8 @@ def test_schema_errors_name_the_offending_key(mutate, named):
             "sets.subtask_size: set 'subtask-main-er33' needs 33% of 801 tasks",
         ),
         (lambda c: c["sets"].update(hard_size=999), "sets.hard_size: set 'hard-main-er50' needs 50% of 999"),
+        (lambda c: c["sets"].update(hard_size=2000), "sets.hard_size: 2000 hard tasks per set, but the pool"),
+        (lambda c: c["sets"].update(subtask_size=3100), "sets.subtask_size: 3100 subtasks per set"),
         (
             lambda c: c["training"]["stage2"].update(lerning_rate=1e-3),
             "training.stage2.lerning_rate: not a field of TRL's SFTConfig; did you mean 'learning_rate'",
