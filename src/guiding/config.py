@@ -172,12 +172,14 @@ def check_config(config: dict) -> None:
     if sets["hard_size"] > world["sizes"]["train_hard"]:
         raise ConfigError(
             f"sets.hard_size: {sets['hard_size']} hard tasks per set, but the pool holds only "
-            f"world.sizes.train_hard={world['sizes']['train_hard']}")
+            f"world.sizes.train_hard={world['sizes']['train_hard']}"
+        )
     most_subtasks = sets["hard_size"] * 3  # a hard task has at most 3 subtasks
     if sets["subtask_size"] > most_subtasks:
         raise ConfigError(
             f"sets.subtask_size: {sets['subtask_size']} subtasks per set, but {sets['hard_size']} hard tasks "
-            f"(sets.hard_size) have at most {most_subtasks}")
+            f"(sets.hard_size) have at most {most_subtasks}"
+        )
     _check_whole_counts(config)
     for stage in ("stage1", "stage2"):
         _check_recipe(f"training.{stage}", config["training"][stage])
