@@ -48,3 +48,25 @@ rulegraph: install
 
 clean:
 	rm -rf results .snakemake
+
+# SLURM (profiles/slurm; needs snakemake-executor-plugin-slurm, in the test extras).
+# A single-node SLURM on 127.0.0.1 to try it on (root, Debian/Ubuntu; installs the packages):
+.PHONY: slurm-up slurm-down slurm-dry-run slurm-run test-slurm
+slurm-up:
+	cluster/slurm-up.sh
+
+slurm-down:
+	cluster/slurm-down.sh
+
+# Plan the default study with the SLURM profile (submits nothing).
+slurm-dry-run: install-test
+	$(BIN)/snakemake -n --profile profiles/slurm --workflow-profile none
+
+# Run the default study on SLURM: one sbatch job per non-local job.
+slurm-run: install-test
+	$(BIN)/snakemake --profile profiles/slurm --workflow-profile none
+	@$(BIN)/python -m guiding.report.summary
+
+# Only the cluster tests (brings a single-node SLURM up and down again).
+test-slurm: install-test
+	$(BIN)/python -m pytest -q tests/test_slurm.py
