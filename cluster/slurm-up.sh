@@ -28,16 +28,20 @@ if ((${#missing[@]})); then
     command -v apt-get >/dev/null || die "packages missing (${missing[*]}) and no apt-get"
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    # Debian's post-install scripts would try to start services: forbid it (we start them).
+    # Debian's post-install scripts would try to start the services: forbid it while we
+    # install (we start them below, our way), unless a policy is already in place.
     policy=/usr/sbin/policy-rc.d
-    [[ -e $policy ]] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; added_policy=1; }
-    if ! apt-get install -y -q "${missing[@]}" >/dev/null 2>"$HERE/.apt.err"; then
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod +x "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
+    if ! apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; then
         log "apt-get install failed; apt-get update and retry"
         apt-get update -q >/dev/null
         apt-get install -y -q "${missing[@]}" >/dev/null
     fi
-    rm -f "$HERE/.apt.err"
-    [[ -n ${added_policy:-} ]] && rm -f "$policy"
+    if [[ $(trap -p EXIT) ]]; then rm -f "$policy"; trap - EXIT; fi
 fi
 
 # --- configuration --------------------------------------------------------------------------
