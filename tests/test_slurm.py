@@ -19,14 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from guiding import artifacts as A
+
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "tests" / "config" / "small.yaml"
 PROFILE = ROOT / "tests" / "cluster" / "profile"
 FAILING = ROOT / "tests" / "cluster" / "Snakefile"
 UP, DOWN = ROOT / "cluster" / "slurm-up.sh", ROOT / "cluster" / "slurm-down.sh"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-TABLES = [f"{name}.{ext}" for name in ("data_sets", "teachers", "error_rate_sweep", "teacher_comparison", "combinations")
-          for ext in ("csv", "md")]
+TABLES = [f"{name}.{ext}" for name in (*A.DATA_TABLES, *A.EXPERIMENTS) for ext in ("csv", "md")]
 # Hard limits (s): bring-up (40 s with installing the packages on a fresh machine), one run of
 # the small study on the cluster beside a local one (12 min measured on 2 cores shared with
 # two other workflow runs), the failing job (must be reported within 2 min), teardown.
@@ -56,8 +57,9 @@ def run(cmd: list, timeout: float, cwd: Path | None = None) -> tuple[subprocess.
     """Run cmd in its own process group; past the timeout interrupt it (Snakemake then cancels
     its SLURM jobs), kill the group 30 s later, cancel what is left of its jobs, and fail."""
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -80,7 +82,9 @@ def cluster():
     if reason:
         pytest.skip(reason)
     # One test session at a time owns the machine's test cluster (the lock goes with the fd).
-    lock = open("/run/lock/guiding-slurm-test.lock" if Path("/run/lock").is_dir() else "/tmp/guiding-slurm-test.lock", "w")
+    lock = open(
+        "/run/lock/guiding-slurm-test.lock" if Path("/run/lock").is_dir() else "/tmp/guiding-slurm-test.lock", "w"
+    )
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -101,8 +105,17 @@ def cluster():
 
 
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
-    return [*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir),
-            "--replace-workflow-config", "--configfile", str(SMALL), *args]
+    return [
+        *SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--replace-workflow-config",
+        "--configfile",
+        str(SMALL),
+        *args,
+    ]
 
 
 def on_cluster(*args) -> list[str]:
@@ -144,9 +157,24 @@ def sacct_jobs(run_id: str, expected: int, wait: float = 30) -> list[dict]:
     sends job records to slurmdbd asynchronously)."""
     deadline = time.monotonic() + wait
     while True:
-        out = subprocess.run(["sacct", "-X", "-n", "--parsable2", "--name", run_id, "--starttime", "now-1days",
-                              "-o", "JobIDRaw,State,ExitCode,Comment"],
-                             capture_output=True, text=True, timeout=30, check=True).stdout
+        out = subprocess.run(
+            [
+                "sacct",
+                "-X",
+                "-n",
+                "--parsable2",
+                "--name",
+                run_id,
+                "--starttime",
+                "now-1days",
+                "-o",
+                "JobIDRaw,State,ExitCode,Comment",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
         jobs = [dict(zip(("id", "state", "exit", "comment"), line.split("|"))) for line in out.splitlines() if line]
         finished = [j for j in jobs if j["state"] not in ("PENDING", "RUNNING", "COMPLETING")]
         if len(finished) >= expected or time.monotonic() > deadline:
@@ -166,8 +194,14 @@ def test_the_small_study_on_slurm_equals_a_local_run(cluster, tmp_path):
     remote.mkdir()
     # The local reference run goes on beside the cluster run: the cluster run spends much of
     # its time waiting for SLURM, and the test's wall time is what counts.
-    reference = subprocess.Popen(snakemake_cmd(local, "--cores", "2"), cwd=local, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    reference = subprocess.Popen(
+        snakemake_cmd(local, "--cores", "2"),
+        cwd=local,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         done, seconds = run(snakemake_cmd(remote, *on_cluster()), RUN_TIMEOUT, cwd=remote)
         print(f"\nsmall study on SLURM in {seconds:.1f} s")
@@ -204,8 +238,9 @@ def test_the_small_study_on_slurm_equals_a_local_run(cluster, tmp_path):
 
 
 def test_a_failing_job_is_reported_as_failed(cluster, tmp_path):
-    done, seconds = run([*SNAKEMAKE, "-s", str(FAILING), "--directory", str(tmp_path),
-                         *on_cluster()], FAIL_TIMEOUT, cwd=tmp_path)
+    done, seconds = run(
+        [*SNAKEMAKE, "-s", str(FAILING), "--directory", str(tmp_path), *on_cluster()], FAIL_TIMEOUT, cwd=tmp_path
+    )
     print(f"\nfailing job reported in {seconds:.1f} s")
     assert done.returncode != 0, done.stdout[-3000:]
     assert seconds < FAIL_TIMEOUT
@@ -214,6 +249,8 @@ def test_a_failing_job_is_reported_as_failed(cluster, tmp_path):
     assert len(submitted) == 1, done.stdout[-3000:]
     jobs = sacct_jobs(run_id_of(done.stdout), 1)
     assert [(j["id"], j["state"], j["exit"]) for j in jobs] == [(submitted[0], "FAILED", "1:0")]
-    assert "failing on purpose" in (tmp_path / ".snakemake" / "slurm_logs" / "rule_fail_on_purpose"
-                                    / f"{submitted[0]}.log").read_text()
+    assert (
+        "failing on purpose"
+        in (tmp_path / ".snakemake" / "slurm_logs" / "rule_fail_on_purpose" / f"{submitted[0]}.log").read_text()
+    )
     assert not (tmp_path / "never-written.txt").exists()

@@ -59,7 +59,7 @@ def write_provenance(path: str | Path, inputs: list[str], config: dict, outputs:
         "config": config,
         "code": code_version(),
         "packages": package_versions(),
-        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     write_json(path, record)
     return record
