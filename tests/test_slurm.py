@@ -18,11 +18,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import small_study_command
 
 from guiding import artifacts as A
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ROOT / "tests" / "config" / "small.yaml"
+
 PROFILE = ROOT / "tests" / "cluster" / "profile"
 FAILING = ROOT / "tests" / "cluster" / "Snakefile"
 UP, DOWN = ROOT / "cluster" / "slurm-up.sh", ROOT / "cluster" / "slurm-down.sh"
@@ -105,17 +106,7 @@ def cluster():
 
 
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
-    return [
-        *SNAKEMAKE,
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--replace-workflow-config",
-        "--configfile",
-        str(SMALL),
-        *args,
-    ]
+    return small_study_command(workdir, *args)
 
 
 def on_cluster(*args) -> list[str]:

@@ -4,17 +4,15 @@ import csv
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SMALL, small_study_command
 
 from guiding.core.io import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ROOT / "tests" / "config" / "small.yaml"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TABLES = [
     f"{name}.{ext}"
     for name in ("data_sets", "teachers", "error_rate_sweep", "teacher_comparison", "combinations")
@@ -25,17 +23,7 @@ pytestmark = pytest.mark.workflow
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = SMALL) -> str:
-    cmd = [
-        *SNAKEMAKE,
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--replace-workflow-config",
-        "--configfile",
-        str(configfile),
-        *args,
-    ]
+    cmd = small_study_command(workdir, *args, configfile=configfile)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         logs = "\n".join(
