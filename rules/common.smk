@@ -60,6 +60,18 @@ wildcard_constraints:
     model=f"{A.BASELINE}|{A.STAGE2_PREFIX}[^/]+",
 
 
+# Where a job runs under a cluster executor (profiles/slurm): compute nodes get the work that
+# wants their GPUs (training, and generation by a local model); every other rule is a
+# `localrule` on the head node: calls to remote APIs and downloads (compute nodes are often
+# offline) and bookkeeping that takes seconds (a cluster job would take longer to start).
+LOCAL_MODEL_BACKENDS = {"transformers", "vllm"}
+
+
+def on_head_node(role):
+    """True unless ``role``'s backend generates with a model on the job's own machine."""
+    return BACKENDS[role] not in LOCAL_MODEL_BACKENDS
+
+
 def config_subset(*sections):
     """Canonical copy of some config sections, for params and provenance records."""
     return canonical({section: config[section] for section in sections})

@@ -34,6 +34,7 @@ rule grade_predictions:
         grading_report=A.GRADING_REPORT,
     log:
         "results/logs/eval/{model}-{bench}.grade.log",
+    localrule: True
     conda:
         "../envs/evaluation.yaml"
     script:

@@ -10,6 +10,7 @@ rule judge_solutions:
         judged=A.JUDGED,
     log:
         "results/logs/judge_solutions/{teacher}_{kind}.log",
+    localrule: on_head_node("step_judge")
     conda:
         "../envs/data.yaml"
     params:
@@ -27,6 +28,7 @@ rule make_pairs:
         pair_stats=A.PAIR_STATS,
     log:
         "results/logs/make_pairs/{teacher}_{kind}.log",
+    localrule: True
     conda:
         "../envs/data.yaml"
     params:

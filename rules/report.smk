@@ -16,6 +16,7 @@ rule data_sets_table:
         provenance_json=A.fill(A.TABLE, table="data_sets", ext="provenance.json"),
     log:
         "results/logs/data_sets_table.log",
+    localrule: True
     conda:
         "../envs/report.yaml"
     params:
@@ -38,6 +39,7 @@ rule teachers_table:
         provenance_json=A.fill(A.TABLE, table="teachers", ext="provenance.json"),
     log:
         "results/logs/teachers_table.log",
+    localrule: True
     conda:
         "../envs/report.yaml"
     params:
@@ -59,6 +61,7 @@ rule result_tables:
         **{f"{figure}_png": A.fill(A.FIGURE, figure=figure) for figure in A.EXPERIMENTS},
     log:
         "results/logs/result_tables.log",
+    localrule: True
     conda:
         "../envs/report.yaml"
     params:

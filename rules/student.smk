@@ -9,6 +9,7 @@ rule build_student_base:
         base_model=directory(A.BASE_MODEL),
     log:
         "results/logs/build_student_base.log",
+    localrule: on_head_node("student_base")
     conda:
         "../envs/training.yaml"
     params:

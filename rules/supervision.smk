@@ -8,6 +8,7 @@ rule build_error_rate_set:
         supervision_set="results/sets/{kind}-{teacher}-er{error_rate}.jsonl",
     log:
         "results/logs/build_set/{kind}-{teacher}-er{error_rate}.log",
+    localrule: True
     conda:
         "../envs/data.yaml"
     params:
@@ -24,6 +25,7 @@ rule paraphrase_set:
         paraphrased=A.fill(A.SET, name=A.paraphrase_name("{base}")),
     log:
         "results/logs/build_set/para-{base}.log",
+    localrule: on_head_node("paraphraser")
     conda:
         "../envs/data.yaml"
     params:
@@ -40,6 +42,7 @@ rule combine_sets:
         combined=A.fill(A.SET, name=A.combination_name("{name}")),
     log:
         "results/logs/build_set/combo-{name}.log",
+    localrule: True
     conda:
         "../envs/data.yaml"
     script:
@@ -53,6 +56,7 @@ rule set_statistics:
         stats=A.SET_STATS,
     log:
         "results/logs/set_statistics/{name}.log",
+    localrule: True
     conda:
         "../envs/data.yaml"
     script:

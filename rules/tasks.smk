@@ -7,6 +7,7 @@ rule generate_tasks:
         **{split: A.fill(A.TASKS, split=split) for split in A.SPLITS},
     log:
         "results/logs/generate_tasks.log",
+    localrule: on_head_node("task_source")
     conda:
         "../envs/data.yaml"
     params:
@@ -23,6 +24,7 @@ rule decompose_tasks:
         decomposed=A.DECOMPOSED_SUBTASKS,
     log:
         "results/logs/decompose_tasks.log",
+    localrule: on_head_node("decomposer")
     conda:
         "../envs/data.yaml"
     params:
@@ -46,6 +48,7 @@ rule filter_subtasks:
         report=A.SUBTASK_FILTER_REPORT,
     log:
         "results/logs/filter_subtasks.log",
+    localrule: on_head_node("subtask_filter")
     conda:
         "../envs/data.yaml"
     params:

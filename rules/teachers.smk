@@ -8,6 +8,7 @@ rule sample_solutions:
         samples=A.SAMPLES,
     log:
         "results/logs/sample_solutions/{teacher}_{kind}.log",
+    localrule: on_head_node("teacher")
     conda:
         "../envs/data.yaml"
     params:

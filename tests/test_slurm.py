@@ -33,8 +33,9 @@ TABLES = [f"{name}.{ext}" for name in (*A.DATA_TABLES, *A.EXPERIMENTS) for ext i
 # the small study on the cluster beside a local one (12 min measured on 2 cores shared with
 # two other workflow runs), the failing job (must be reported within 2 min), teardown.
 UP_TIMEOUT, RUN_TIMEOUT, FAIL_TIMEOUT, DOWN_TIMEOUT = 300, 900, 120, 120
-# Rules that Snakemake runs on the head node instead of submitting (rules without a body).
-LOCAL_RULES = {"all"}
+# The rules that go to compute nodes in the embedded default (training, generation by a local
+# model); every other rule is a localrule, run on the head node (rules/common.smk).
+COMPUTE_RULES = {"train_stage1", "train_stage2", "generate_predictions"}
 
 pytestmark = pytest.mark.workflow
 
@@ -204,14 +205,17 @@ def test_the_small_study_on_slurm_equals_a_local_run(cluster, tmp_path):
             os.killpg(reference.pid, signal.SIGKILL)
             reference.communicate()
 
-    # Every job except the local ones ran inside a SLURM job: the jobs that Snakemake planned
-    # (rule and outputs) are the jobs that the SLURM jobs' own logs (kept by the test profile)
-    # show running, each SLURM job went through sbatch (one submission line per job or group
-    # of jobs) and is COMPLETED in the accounting database.
+    # Training and generation ran inside SLURM jobs and the rest on the head node: the jobs
+    # that Snakemake submitted (rule and outputs) are those of the compute rules, the jobs that
+    # the SLURM jobs' own logs (kept by the test profile) show running; each went through
+    # sbatch (one submission line per job) and is COMPLETED in the accounting database.
     planned = job_stats(done.stdout)
-    remote_jobs = {rule: n for rule, n in planned.items() if rule not in LOCAL_RULES}
+    remote_jobs = {rule: n for rule, n in planned.items() if rule in COMPUTE_RULES}
+    assert set(remote_jobs) == COMPUTE_RULES, planned
     scheduled = jobs_in_log(done.stdout, "rule")
     assert Counter(rule for rule, _ in scheduled.elements()) == remote_jobs
+    on_head_node = jobs_in_log(done.stdout, "localrule")
+    assert sum(on_head_node.values()) + sum(remote_jobs.values()) == planned.total() - planned["all"]
     logs = sorted((remote / ".snakemake" / "slurm_logs").rglob("*.log"))
     ran_in_slurm = sum((jobs_in_log(p.read_text(), "localrule") for p in logs), Counter())
     assert ran_in_slurm == scheduled, (scheduled - ran_in_slurm, ran_in_slurm - scheduled)
