@@ -16,11 +16,13 @@ import guiding.artifacts as A  # noqa: E402  every path and name of the study
 from guiding.config import (  # noqa: E402
     canonical,
     check_config,
+    load_recipes,
     set_specs,
     stage2_examples,
     stage2_runs,
 )
 
+load_recipes(config, workflow.basedir)  # recipes given as files become their fields
 validate(config, schema="../config/schema.yaml", set_default=True)
 check_config(config)
 
@@ -137,6 +139,28 @@ def stage2_recipe(wildcards):
 def stage2_priority(wildcards):
     """Longest runs first, so that no long run starts last while the other core idles."""
     return stage2_examples(config, wildcards.run)
+
+
+def training_launcher(wildcards):
+    """The accelerate config, an input of every training job when set (editing it reruns them)."""
+    launcher = config["training"]["launcher"]
+    return {"launcher": launcher} if launcher else {}
+
+
+def generation_settings():
+    """What changes a model's answers: decoding and batching (not the CI level of the tables)."""
+    evaluation = config["evaluation"]
+    settings = {
+        "max_new_tokens": evaluation["max_new_tokens"],
+        "batch_size": evaluation["batch_size"],
+    }
+    if (
+        evaluation["temperature"] > 0
+    ):  # greedy decoding ignores the rest; they stay out of its params
+        settings.update(
+            {k: evaluation[k] for k in ("temperature", "top_p", "top_k", "seed")}
+        )
+    return settings
 
 
 def model_dir(wildcards):

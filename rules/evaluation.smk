@@ -14,13 +14,12 @@ rule generate_predictions:
     conda:
         "../envs/evaluation.yaml"
     threads: 1
+    resources:
+        gpu=config["evaluation"]["gpus"],
     params:
         backend=BACKENDS["generator"],
         # Batch size stays: batches pad differently, which can change greedy outputs in float.
-        generation={
-            "max_new_tokens": config["evaluation"]["max_new_tokens"],
-            "batch_size": config["evaluation"]["batch_size"],
-        },
+        generation=generation_settings(),
     script:
         "../scripts/generate_predictions.py"
 

@@ -21,6 +21,7 @@ rule build_student_base:
 
 rule train_stage1:
     input:
+        unpack(training_launcher),
         model=A.BASE_MODEL,
         data=A.fill(A.TASKS, split="train_easy"),
     output:
@@ -32,6 +33,8 @@ rule train_stage1:
     conda:
         "../envs/training.yaml"
     threads: 2
+    resources:
+        gpu=config["training"]["gpus"],
     params:
         recipe=canonical(config["training"]["stage1"]),
         checkpoints=A.STAGE1_CHECKPOINTS,
@@ -41,6 +44,7 @@ rule train_stage1:
 
 rule train_stage2:
     input:
+        unpack(training_launcher),
         model=A.STAGE1_MODEL,
         data=stage2_set,
     output:
@@ -53,6 +57,8 @@ rule train_stage2:
     conda:
         "../envs/training.yaml"
     threads: 1
+    resources:
+        gpu=config["training"]["gpus"],
     params:
         recipe=stage2_recipe,
         checkpoints=A.STAGE2_CHECKPOINTS,

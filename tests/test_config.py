@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -5,17 +6,27 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config, validate
 
-from guiding.config import ConfigError, check_config, set_specs, stage2_examples, stage2_runs, studied_sets
+from guiding.config import (
+    ConfigError,
+    check_config,
+    load_recipes,
+    set_specs,
+    stage2_examples,
+    stage2_runs,
+    studied_sets,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "config" / "schema.yaml")
 
 
 def default_config():
-    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    """config.yaml with its recipe files read in, as rules/common.smk reads it."""
+    return load_recipes(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), ROOT)
 
 
 def validated(config):
+    load_recipes(config, ROOT)
     validate(config, SCHEMA, set_default=True)
     check_config(config)
     return config
@@ -144,14 +155,41 @@ def test_schema_errors_name_the_offending_key(mutate, named):
             lambda c: c["extra_runs"]["hard-main-er50-2x-epochs"]["recipe_overrides"].update(epochs=3),
             "extra_runs.hard-main-er50-2x-epochs.recipe_overrides.epochs: not a field",
         ),
+        # GPUs: a CPU recipe cannot train on GPUs; several GPUs need a launcher that exists.
+        (lambda c: c["training"].update(gpus=1), "training.gpus: 1 GPU(s) per job, but training.stage1 sets use_cpu"),
+        (
+            lambda c: c["training"].update(gpus=2) or [c["training"][s].pop("use_cpu") for s in ("stage1", "stage2")],
+            "training.gpus: 2 GPUs per job need training.launcher",
+        ),
+        (lambda c: c["training"].update(launcher="config/accelerate/nope.yaml"), "training.launcher: no accelerate"),
+        # The student's keys follow its base backend.
+        (lambda c: c["backends"].update(student_base="pretrained"), "student.model: needed by"),
+        (lambda c: c["student"].update(model="meta-llama/Meta-Llama-3-8B"), "student.model: not a setting"),
     ],
 )
 def test_cross_field_errors_name_the_key(mutate, message):
     config = default_config()
     mutate(config)
     validate(config, SCHEMA, set_default=True)
-    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("[", r"\[")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         check_config(config)
+
+
+def test_a_recipe_file_that_does_not_exist_is_named(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["training"]["stage2"] = "config/recipes/embedded/stage3.yaml"
+    with pytest.raises(ConfigError, match=r"training\.stage2: no recipe file 'config/recipes/embedded/stage3\.yaml'"):
+        load_recipes(config, ROOT)
+
+
+def test_recipe_files_and_inline_recipes_are_the_same_config():
+    from_files = default_config()
+    inline = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    for stage in ("stage1", "stage2"):
+        inline["training"][stage] = yaml.safe_load(
+            (ROOT / "config" / "recipes" / "embedded" / f"{stage}.yaml").read_text()
+        )
+    assert validated(from_files) == validated(inline)
 
 
 def test_sets_and_runs_follow_from_the_config():

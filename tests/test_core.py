@@ -30,9 +30,15 @@ class Job(dict):
     """A stand-in for Snakemake's Namedlist: what step_arguments reads is items()."""
 
 
-def args(step, input=(), output=(), params=(), wildcards=(), threads=1):
+def args(step, input=(), output=(), params=(), wildcards=(), threads=1, resources=()):
     return step_arguments(
-        step, input=Job(input), output=Job(output), params=Job(params), wildcards=Job(wildcards), threads=threads
+        step,
+        input=Job(input),
+        output=Job(output),
+        params=Job(params),
+        wildcards=Job(wildcards),
+        threads=threads,
+        resources=Job(resources),
     )
 
 
@@ -61,6 +67,18 @@ def test_a_rule_and_step_that_drift_apart_fail_naming_the_argument():
         args(step, input={"tasks": "t", "extra": "e"}, output={"samples": "s"})
     with pytest.raises(TypeError, match="'tasks' is given twice"):
         args(step, input={"tasks": "t"}, output={"tasks": "t2", "samples": "s"})
+
+
+def test_a_step_takes_the_resources_it_names_and_only_those():
+    def gpu_step(*, model, gpu=0):
+        return None
+
+    def cpu_step(*, model):
+        return None
+
+    resources = {"gpu": 2, "mem_mb": 4000, "_cores": 2, "tmpdir": "/tmp"}  # what Snakemake gives every job
+    assert args(gpu_step, input={"model": "m"}, resources=resources) == {"model": "m", "gpu": 2}
+    assert args(cpu_step, input={"model": "m"}, resources=resources) == {"model": "m"}
 
 
 def test_list_inputs_arrive_as_plain_lists():

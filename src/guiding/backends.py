@@ -17,8 +17,14 @@ IMPLEMENTATIONS: dict[str, dict[str, str]] = {
     "teacher": {"simulated": "guiding.teachers.embedded:SimulatedTeacher"},
     "step_judge": {"exact": "guiding.judging.embedded:ExactStepJudge"},
     "paraphraser": {"template": "guiding.supervision.embedded:TemplateParaphraser"},
-    "student_base": {"tiny": "guiding.student.embedded:TinyStudentBase"},
-    "generator": {"transformers": "guiding.evaluation.generation:TransformersGenerator"},
+    "student_base": {
+        "tiny": "guiding.student.embedded:TinyStudentBase",
+        "pretrained": "guiding.student.pretrained:PretrainedStudentBase",
+    },
+    "generator": {
+        "transformers": "guiding.evaluation.generation:TransformersGenerator",
+        "vllm": "guiding.evaluation.generation:VLLMGenerator",
+    },
 }
 
 

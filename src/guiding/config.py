@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from functools import cache
 from pathlib import Path
+
+import yaml
 
 from .artifacts import (
     KINDS,
@@ -123,6 +126,36 @@ def _check_recipe(key: str, recipe: dict) -> None:
             raise ConfigError(f"{key}.{field}: not a field of TRL's SFTConfig{hint}")
 
 
+def _check_compute(config: dict) -> None:
+    """GPU counts against the recipes, and the launcher's file, before any job runs."""
+    training = config["training"]
+    gpus, launcher = training.get("gpus", 0), training.get("launcher")
+    for stage in RECIPE_STAGES:
+        recipe = training[stage]
+        if gpus and recipe.get("use_cpu"):
+            raise ConfigError(f"training.gpus: {gpus} GPU(s) per job, but training.{stage} sets use_cpu: true")
+    if launcher is not None and not Path(launcher).is_file():
+        raise ConfigError(f"training.launcher: no accelerate config file {launcher!r}")
+    if gpus > 1 and launcher is None:
+        raise ConfigError(
+            f"training.gpus: {gpus} GPUs per job need training.launcher (an accelerate config, config/accelerate/)"
+        )
+
+
+# The student keys each base backend takes (required, optional).
+STUDENT_KEYS = {"tiny": ({"vocab_size", "architecture"}, {"seed"}), "pretrained": ({"model"}, {"dtype"})}
+
+
+def _check_student(config: dict) -> None:
+    backend = config["backends"]["student_base"]
+    required, optional = STUDENT_KEYS[backend]
+    given = set(config["student"])
+    if missing := sorted(required - given):
+        raise ConfigError(f"student.{missing[0]}: needed by backends.student_base {backend!r}")
+    if extra := sorted(given - required - optional):
+        raise ConfigError(f"student.{extra[0]}: not a setting of backends.student_base {backend!r}")
+
+
 def _check_whole_counts(config: dict) -> None:
     """A set at x% over n tasks needs n*x/100 to be a whole number (refused here, not mid-DAG)."""
     sizes = {"hard": "sets.hard_size", "subtask": "sets.subtask_size"}
@@ -137,6 +170,36 @@ def _check_whole_counts(config: dict) -> None:
                 f"{key}: set {name!r} needs {rate}% of {size} tasks, {size * rate / 100:g}, which is not a "
                 f"whole number; use a {key.split('.')[1]} that is a multiple of {step}"
             )
+
+
+RECIPE_STAGES = ("stage1", "stage2")
+
+
+def load_recipes(config: dict, root: str | os.PathLike) -> dict:
+    """Replace each recipe given as a file path (one YAML per stage) by the file's fields.
+
+    A relative path is looked up in the working directory, then under ``root`` (the workflow's
+    directory), so the shipped recipes work from any ``--directory``. Runs before the schema
+    check, which then sees the fields themselves.
+    """
+    training = config.get("training", {})
+    for stage in RECIPE_STAGES:
+        recipe = training.get(stage)
+        if not isinstance(recipe, str):
+            continue
+        candidates = [Path(recipe)] if Path(recipe).is_absolute() else [Path(recipe), Path(root) / recipe]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ConfigError(f"training.{stage}: no recipe file {recipe!r} (looked in {[str(c) for c in candidates]})")
+        fields = yaml.safe_load(found.read_text())
+        if not isinstance(fields, dict):
+            raise ConfigError(f"training.{stage}: {recipe} holds no mapping of SFTConfig fields")
+        training[stage] = fields
+    launcher = training.get("launcher")
+    if isinstance(launcher, str) and not Path(launcher).is_absolute() and not Path(launcher).is_file():
+        if (Path(root) / launcher).is_file():
+            training["launcher"] = str(Path(root) / launcher)
+    return config
 
 
 def check_config(config: dict) -> None:
@@ -181,8 +244,10 @@ def check_config(config: dict) -> None:
             f"(sets.hard_size) have at most {most_subtasks}"
         )
     _check_whole_counts(config)
-    for stage in ("stage1", "stage2"):
+    for stage in RECIPE_STAGES:
         _check_recipe(f"training.{stage}", config["training"][stage])
+    _check_compute(config)
+    _check_student(config)
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:

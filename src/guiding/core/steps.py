@@ -1,7 +1,8 @@
 """Running a step function from a Snakemake ``script:``, so that every script is one call.
 
 A step function takes keyword-only arguments named exactly like its rule's named inputs,
-outputs, params and wildcards (plus ``threads`` if it asks for it). Matching by name, not by
+outputs, params and wildcards (plus ``threads`` and resources such as ``gpu`` if it asks for
+them). Matching by name, not by
 position, means reordering a rule's outputs can never write one artifact into another's file,
 and a rule and its step function that drift apart fail loudly, naming the argument.
 """
@@ -22,19 +23,21 @@ def _named(namedlist) -> dict:
     return values
 
 
-def step_arguments(step: Callable, *, input, output, params, wildcards, threads) -> dict:
-    """The keyword arguments of ``step`` taken from a job's named input, output, params, wildcards."""
+def step_arguments(step: Callable, *, input, output, params, wildcards, threads, resources=None) -> dict:
+    """The keyword arguments of ``step`` taken from a job's named input, output, params, wildcards,
+    threads and resources."""
     sources = {
         "input": _named(input),
         "output": _named(output),
         "params": _named(params),
         "wildcards": _named(wildcards),
         "threads": {"threads": threads},
+        "resources": {k: v for k, v in _named(resources or {}).items() if not k.startswith("_")},
     }
     available: dict[str, object] = {}
     for source, values in sources.items():
         for name, value in values.items():
-            if name in available and source == "wildcards":
+            if name in available and source in ("wildcards", "resources"):
                 continue  # a wildcard is in the paths already; a file of the same name wins
             if name in available:
                 raise TypeError(f"{step.__name__}: {name!r} is given twice (again by {source})")
@@ -45,8 +48,8 @@ def step_arguments(step: Callable, *, input, output, params, wildcards, threads)
     missing = [p for p in named if p not in available and parameters[p].default is inspect.Parameter.empty]
     if missing:
         raise TypeError(f"{step.__name__}: the rule gives no {missing} (it gives {sorted(available)})")
-    # Wildcards and threads are there for every job; a step takes them only when it needs them.
-    optional = set(sources["wildcards"]) | {"threads"}
+    # Wildcards, threads and resources are there for every job; a step takes them only when it needs them.
+    optional = set(sources["wildcards"]) | {"threads"} | set(sources["resources"])
     unused = sorted(set(available) - named - optional)
     if unused and not takes_rest:
         raise TypeError(f"{step.__name__}: the rule gives {unused}, which the step does not take")
@@ -64,5 +67,6 @@ def run_step(snakemake, step: Callable) -> None:
             params=snakemake.params,
             wildcards=snakemake.wildcards,
             threads=snakemake.threads,
+            resources=snakemake.resources,
         )
     )

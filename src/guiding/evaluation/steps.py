@@ -6,16 +6,18 @@ import logging
 
 from .. import backends
 from ..answers import grade_many
+from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger("guiding")
 
 
 def generate_predictions(
-    *, model: str, tasks: str, predictions: str, backend: str, generation: dict, threads: int = 1
+    *, model: str, tasks: str, predictions: str, backend: str, generation: dict, gpu: int = 0, threads: int = 1
 ) -> None:
+    preflight(gpu, "generate_predictions")
     problems = read_jsonl(tasks)
-    generator = backends.create("generator", backend, threads=threads, **generation)
+    generator = backends.create("generator", backend, threads=threads, gpus=gpu, **generation)
     outputs = generator.generate(model, [t["problem"] for t in problems])
     write_jsonl(predictions, ({"task_id": t["id"], "output": o} for t, o in zip(problems, outputs)))
 

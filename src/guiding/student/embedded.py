@@ -62,7 +62,7 @@ def create_model(tokenizer, architecture: dict, seed: int):
 class TinyStudentBase:
     """The tokenizer and tiny Llama of the ``student`` config section, built from the corpus."""
 
-    def __init__(self, seed: int, vocab_size: int, architecture: dict):
+    def __init__(self, vocab_size: int, architecture: dict, seed: int = 0):
         self.seed, self.vocab_size, self.architecture = seed, vocab_size, architecture
 
     def build(self, texts: list[str], out_dir: str | Path) -> dict:

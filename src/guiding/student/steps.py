@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from .. import backends
+from ..core.gpus import preflight
 from ..core.io import read_jsonl
 from .training import train_sft
 
@@ -17,7 +18,10 @@ def build_student_base(*, tasks: list[str], base_model: str, backend: str, stude
     log.info("%s", backends.create("student_base", backend, **student).build(texts, base_model))
 
 
-def _train(model: str, data: str, trained: str, recipe: dict, checkpoints: str, threads: int) -> None:
+def _train(
+    job: str, model: str, data: str, trained: str, recipe: dict, checkpoints: str, threads: int, gpu: int, launcher
+) -> None:
+    preflight(gpu, job)
     summary = train_sft(
         model_path=model,
         items=read_jsonl(data),
@@ -25,15 +29,37 @@ def _train(model: str, data: str, trained: str, recipe: dict, checkpoints: str, 
         recipe=recipe,
         scratch_dir=checkpoints,
         threads=threads,
+        launcher=launcher,
+        gpus=gpu,
     )
     log.info("%s", {k: v for k, v in summary.items() if k != "log_history"})
 
 
-def train_stage1(*, model: str, data: str, trained: str, recipe: dict, checkpoints: str, threads: int = 1) -> None:
+def train_stage1(
+    *,
+    model: str,
+    data: str,
+    trained: str,
+    recipe: dict,
+    checkpoints: str,
+    launcher: str | None = None,
+    gpu: int = 0,
+    threads: int = 1,
+) -> None:
     """SFT of the base model on the easy tasks."""
-    _train(model, data, trained, recipe, checkpoints, threads)
+    _train("train_stage1", model, data, trained, recipe, checkpoints, threads, gpu, launcher)
 
 
-def train_stage2(*, model: str, data: str, trained: str, recipe: dict, checkpoints: str, threads: int = 1) -> None:
+def train_stage2(
+    *,
+    model: str,
+    data: str,
+    trained: str,
+    recipe: dict,
+    checkpoints: str,
+    launcher: str | None = None,
+    gpu: int = 0,
+    threads: int = 1,
+) -> None:
     """SFT of the stage-1 model on one supervision set."""
-    _train(model, data, trained, recipe, checkpoints, threads)
+    _train("train_stage2", model, data, trained, recipe, checkpoints, threads, gpu, launcher)

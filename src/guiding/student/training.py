@@ -9,12 +9,18 @@ interrupted job resumes from the last one instead of starting over.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
+import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from ..core.io import write_json
+from ..core.io import write_json, write_jsonl
+
+log = logging.getLogger("guiding")
 
 
 def to_conversation(item: dict) -> dict:
@@ -50,40 +56,112 @@ def train_sft(
     scratch_dir: str | Path,
     threads: int | None = None,
     callbacks: list | None = None,
+    launcher: str | None = None,
+    gpus: int = 0,
 ) -> dict:
+    """Fine-tune ``model_path`` on ``items`` with ``recipe`` and save the result to ``out_dir``.
+
+    Without a ``launcher`` the training runs in this process (CPU or one GPU). With one (an
+    accelerate config file, config/accelerate/), it runs under ``accelerate launch`` with one
+    process per GPU; the scratch directory is prepared here, once, before any process starts.
+    """
+    if not items:
+        raise ValueError("the training set is empty")
+    rows = [to_conversation(i) for i in items]
+    scratch = Path(scratch_dir)
+    resume_from = _prepare_scratch(scratch, _fingerprint(model_path, rows, recipe))
+    job = {
+        "model_path": str(model_path),
+        "rows": rows,
+        "out_dir": str(out_dir),
+        "recipe": recipe,
+        "scratch_dir": str(scratch),
+        "resume_from": resume_from,
+        "threads": threads,
+    }
+    if launcher is None:
+        return train_rows(**job, callbacks=callbacks)
+    if callbacks:
+        raise ValueError("callbacks cannot cross into processes started by accelerate launch")
+    return _launch(job, launcher, gpus)
+
+
+def _launch(job: dict, launcher: str, gpus: int) -> dict:
+    """Run ``train_rows(**job)`` in ``gpus`` processes under ``accelerate launch``."""
+    scratch = Path(job["scratch_dir"])
+    spec = scratch / "job.json"
+    # The rows go to a file of their own: each process reads it, no copy passes through argv.
+    write_jsonl(scratch / "rows.jsonl", job["rows"])
+    write_json(spec, {**job, "rows": str(scratch / "rows.jsonl")})
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(launcher),
+        "--num_processes",
+        str(max(gpus, 1)),
+        "-m",
+        "guiding.student.launch",
+        str(spec),
+    ]
+    log.info("launching: %s", " ".join(cmd))
+    tail: collections.deque[str] = collections.deque(maxlen=30)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            log.info("%s", line.rstrip())
+            tail.append(line)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"accelerate launch exited with {proc.returncode} (config {launcher}, {gpus} GPU(s)); "
+            f"its last lines:\n{''.join(tail)}"
+        )
+    return json.loads((Path(job["out_dir"]) / "training_summary.json").read_text())
+
+
+def train_rows(
+    model_path: str,
+    rows: list[dict],
+    out_dir: str,
+    recipe: dict,
+    scratch_dir: str,
+    resume_from: str | None,
+    threads: int | None = None,
+    callbacks: list | None = None,
+) -> dict:
+    """The training itself, in every process of a launch; only the main process writes."""
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    if not items:
-        raise ValueError("the training set is empty")
     if threads:
         torch.set_num_threads(threads)
-    rows = [to_conversation(i) for i in items]
-    scratch = Path(scratch_dir)
-    resume_from = _prepare_scratch(scratch, _fingerprint(model_path, rows, recipe))
-
+    # Defaults a recipe may override: progress bars in the log, checkpoints for resuming.
+    defaults = {"report_to": "none", "save_strategy": "steps", "disable_tqdm": False}
+    # The config comes first: under DeepSpeed ZeRO-3 it must exist before the model is loaded,
+    # so that the weights are partitioned as they load.
+    args = SFTConfig(output_dir=str(scratch_dir), **{**defaults, **recipe})
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(
         model_path, dtype=torch.bfloat16 if recipe.get("bf16") else torch.float32
     )
-    # Defaults a recipe may override: progress bars in the log, checkpoints for resuming.
-    defaults = {"report_to": "none", "save_strategy": "steps", "disable_tqdm": False}
-    args = SFTConfig(output_dir=str(scratch), **{**defaults, **recipe})
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer, callbacks=callbacks
     )
     result = trainer.train(resume_from_checkpoint=resume_from)
-    trainer.save_model(str(out_dir))
-    tokenizer.save_pretrained(str(out_dir))
+    trainer.save_model(str(out_dir))  # gathers sharded weights; writes on the main process
     summary = {
         "resumed_from": resume_from,
         "train_loss": result.training_loss,
         "global_step": result.global_step,
         "examples": len(rows),
+        "processes": trainer.accelerator.num_processes,
         "log_history": trainer.state.log_history,
     }
-    write_json(Path(out_dir) / "training_summary.json", summary)
-    shutil.rmtree(scratch)  # the finished model is the artifact; checkpoints were only for resuming
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(out_dir))
+        write_json(Path(out_dir) / "training_summary.json", summary)
+        shutil.rmtree(scratch_dir)  # the finished model is the artifact; checkpoints were only for resuming
     return summary
