@@ -150,6 +150,9 @@ def train_rows(
         model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer, callbacks=callbacks
     )
     result = trainer.train(resume_from_checkpoint=resume_from)
+    if trainer.is_fsdp_enabled:
+        # Sharded checkpoints serve resuming; the artifact is one whole model that any job loads.
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(out_dir))  # gathers sharded weights; writes on the main process
     summary = {
         "resumed_from": resume_from,
