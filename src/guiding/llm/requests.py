@@ -63,7 +63,13 @@ class Sampling:
     """Choices per request: always 1, samples are separate requests with their own index and seed."""
 
     def __post_init__(self):
-        object.__setattr__(self, "stop", tuple(self.stop))
+        # One spelling per value, so that temperature=1 and temperature=1.0 give one key.
+        for name, kind in (("temperature", float), ("top_p", float), ("max_tokens", int), ("n", int)):
+            object.__setattr__(self, name, kind(getattr(self, name)))
+        for name, kind in (("seed", int), ("top_k", int), ("min_p", float), ("repetition_penalty", float)):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, kind(getattr(self, name)))
+        object.__setattr__(self, "stop", tuple(str(s) for s in self.stop))
         if self.n != 1:
             raise ValueError("Sampling.n must be 1: ask for k samples as k requests with sample indices 0..k-1")
         if self.temperature < 0 or not 0 < self.top_p <= 1 or self.max_tokens < 1:
