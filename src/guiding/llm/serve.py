@@ -2,8 +2,8 @@
 
 It answers ``POST /v1/chat/completions`` and ``GET /v1/models`` like an OpenAI-compatible
 endpoint, so the very client that talks to a paper-mode endpoint can be tested and timed against
-it: optional fixed latency, faults injected at a given rate (429 with retry-after, 500, 503, 400,
-a request left hanging past the client's timeout, a connection dropped without an answer), and a
+it: optional fixed latency, faults injected at a given rate (429 with retry-after, 5xx, 4xx, a
+request left hanging past the client's timeout, a connection dropped without an answer), and a
 count of what it was asked (``GET /stats``, and one JSON line per request with ``--log``).
 
     guiding serve --backend echo --port 8000 --latency 0.2 --fault-rate 0.2
@@ -39,7 +39,8 @@ import yaml
 from .backends import Backend, PermanentError, TransientError, create_backend
 from .requests import ChatRequest, Sampling
 
-FAULT_KINDS = ("429", "500", "503", "400", "timeout", "drop")
+FAULT_STATUSES = ("400", "401", "403", "404", "408", "409", "422", "429", "500", "502", "503")
+FAULT_KINDS = (*FAULT_STATUSES, "timeout", "drop")
 KEY_HEADER = "X-Guiding-Request-Key"
 
 
@@ -50,8 +51,8 @@ class Faults:
     rate: float = 0.0
     """Fraction of chat requests that get a fault instead of an answer."""
     kinds: tuple[str, ...] = ("429", "500", "timeout", "drop")
-    """Which faults, drawn uniformly: "429" (with retry-after), "500", "503", "400", "timeout"
-    (no answer for ``hang_s``, then 504), "drop" (the connection is closed without an answer)."""
+    """Which faults, drawn uniformly: an HTTP status among FAULT_STATUSES (a 429 with retry-after),
+    "timeout" (no answer for ``hang_s``, then 504) or "drop" (the connection closed unanswered)."""
     retry_after_s: float = 1.0
     """What a 429 asks the client to wait (sent as ``retry-after-ms`` and, rounded up, ``retry-after``)."""
     hang_s: float = 30.0
@@ -246,10 +247,10 @@ class Server:
             seconds = str(max(1, math.ceil(f.retry_after_s)))
             headers = {"retry-after-ms": str(round(f.retry_after_s * 1000)), "retry-after": seconds}
             return _error(429, "Rate limit reached (injected)", "rate_limit_error", headers)
-        if kind in ("500", "503"):
-            return _error(int(kind), "Server error (injected)", "server_error")
-        if kind == "400":
-            return _error(400, "Bad request (injected)", "invalid_request_error")
+        if kind in FAULT_STATUSES:
+            return _error(
+                int(kind), f"HTTP {kind} (injected)", "server_error" if kind >= "500" else "invalid_request_error"
+            )
         if kind == "timeout":
             await asyncio.sleep(f.hang_s)
             return _error(504, "Answered too late (injected)", "server_error")
