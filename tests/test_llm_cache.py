@@ -55,7 +55,7 @@ def test_a_lease_makes_others_wait_until_the_answer_or_the_release(cache):
     assert cache.lease([k1, k2], a, ttl_s=60) == {k1: LEASED, k2: LEASED}
     assert cache.lease([k1, k2], b, ttl_s=60) == {k1: HELD, k2: HELD}
     assert cache.status([k1, k2]) == {k1: HELD, k2: HELD}
-    cache.put(req(1), Completion("x", "stop"), holder=a)
+    cache.put(req(1), Completion("x", "stop"))  # the answer drops every lease on its key
     cache.release(a, [k2])
     assert cache.status([k1, k2]) == {k1: DONE, k2: FREE}
     assert cache.lease([k1, k2], b, ttl_s=60) == {k1: DONE, k2: LEASED}

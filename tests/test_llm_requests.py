@@ -91,7 +91,7 @@ def test_secrets_timeouts_and_retry_settings_cannot_reach_the_key(monkeypatch):
     a = OpenAIBackend("https://api.example.org/v1", api_key_env="GUIDING_TEST_KEY", timeout_s=5, concurrency=2)
     b = OpenAIBackend("https://api.example.org/v1/", api_key_env="OTHER", timeout_s=600, concurrency=64)
     assert a.identity == b.identity == BASE["endpoint"]
-    assert "sk-secret-value" not in request(endpoint=a.identity).canonical_json()
+    assert "sk-secret-value" not in request(endpoint=a.identity).canonical
 
 
 def test_samples_are_requests_of_their_own():

@@ -29,37 +29,38 @@ from pathlib import Path
 from .requests import ChatRequest, Completion, Failure, Response
 
 SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    key TEXT PRIMARY KEY,
-    request TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    finish_reason TEXT NOT NULL,
-    prompt_tokens INTEGER,
-    completion_tokens INTEGER,
-    latency_s REAL,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS leases (
-    key TEXT PRIMARY KEY,
-    holder TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS failures (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    sample INTEGER NOT NULL,
-    request TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    time REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS leases_by_holder ON leases (holder);
-CREATE INDEX IF NOT EXISTS failures_by_key ON failures (key);
-"""
+# One statement each. The trigger drops the lease on a key in the transaction that answers it.
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS responses (
+        key TEXT PRIMARY KEY,
+        request TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        sample INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        finish_reason TEXT NOT NULL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        latency_s REAL,
+        created REAL NOT NULL
+    )""",
+    "CREATE TABLE IF NOT EXISTS leases (key TEXT PRIMARY KEY, holder TEXT NOT NULL, expires REAL NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        sample INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        time REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS leases_by_holder ON leases (holder)",
+    "CREATE INDEX IF NOT EXISTS failures_by_key ON failures (key)",
+    """CREATE TRIGGER IF NOT EXISTS answered_keys_need_no_lease AFTER INSERT ON responses
+    BEGIN
+        DELETE FROM leases WHERE key = NEW.key;
+    END""",
+)
 # File systems on which WAL's shared memory does not work across processes or hosts.
 NETWORK_FILE_SYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "afs", "9p", "lustre", "gpfs", "ceph"}
 CHUNK = 500  # keys per IN (...) query, well under SQLite's bound on host parameters
@@ -149,9 +150,8 @@ class ResponseCache:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
                 raise CacheError(f"response cache {self.path} has schema {version}, this code reads {SCHEMA_VERSION}")
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
+            for statement in SCHEMA:
+                self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -192,38 +192,26 @@ class ResponseCache:
     def get(self, key: str) -> Response | None:
         return self.get_many([key]).get(key)
 
-    def put_many(self, answered: Sequence[tuple[ChatRequest, Completion]], holder: str | None = None) -> None:
-        """Commit answers in one transaction and drop ``holder``'s leases on their keys.
+    def put_many(self, answered: Sequence[tuple[ChatRequest, Completion]]) -> None:
+        """Commit answers in one transaction; a trigger drops the leases on their keys with it.
 
         A key that already has a row keeps it (the first answer stays the answer).
         """
         now = time.time()
+        rows = [
+            (r.key, r.canonical, r.item_id, r.sample, c.text, c.finish_reason)
+            + (c.prompt_tokens, c.completion_tokens, c.latency_s, now)
+            for r, c in answered
+        ]
+        insert = "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        if len(rows) == 1:
+            self._db.execute(insert, rows[0])  # one statement: its own transaction
+            return
         with self._transaction():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r.key,
-                        r.canonical_json(),
-                        r.item_id,
-                        r.sample,
-                        c.text,
-                        c.finish_reason,
-                        c.prompt_tokens,
-                        c.completion_tokens,
-                        c.latency_s,
-                        now,
-                    )
-                    for r, c in answered
-                ],
-            )
-            if holder is not None:
-                self._db.executemany(
-                    "DELETE FROM leases WHERE key = ? AND holder = ?", [(r.key, holder) for r, _ in answered]
-                )
+            self._db.executemany(insert, rows)
 
-    def put(self, request: ChatRequest, completion: Completion, holder: str | None = None) -> None:
-        self.put_many([(request, completion)], holder)
+    def put(self, request: ChatRequest, completion: Completion) -> None:
+        self.put_many([(request, completion)])
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
@@ -308,7 +296,7 @@ class ResponseCache:
             self._db.executemany(
                 "INSERT INTO failures (key, item_id, sample, request, reason, attempts, time) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(r.key, r.item_id, r.sample, r.canonical_json(), reason, n, now) for r, reason, n in failed],
+                [(r.key, r.item_id, r.sample, r.canonical, reason, n, now) for r, reason, n in failed],
             )
             if holder is not None:
                 self._db.executemany(

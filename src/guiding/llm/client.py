@@ -189,31 +189,43 @@ class _Run:
     async def fill(self, missing: list[str]) -> list[Failure]:
         settings, backend = self.settings, self.backend
         concurrency = settings.concurrency or backend.concurrency
-        pending, waiting = deque(missing), set()
+        pending, waiting, ready = deque(missing), set(), deque()
+        # Keys are leased a few slots ahead, in one transaction for many, and sent from ``ready``.
+        lease_ahead = max(backend.batch_size, math.ceil(concurrency / 4))
         tasks: set[asyncio.Task] = set()
+        finished: asyncio.Queue[asyncio.Task] = asyncio.Queue()  # O(1) per completion, unlike asyncio.wait
         heartbeat = asyncio.create_task(self._heartbeat())
         last_poll = 0.0
         try:
             while True:
-                while pending and len(tasks) < concurrency and not self.over_budget:
-                    batch = [pending.popleft() for _ in range(min(backend.batch_size, len(pending)))]
-                    status = self.cache.lease(batch, self.holder, settings.lease_ttl_s)
-                    leased = [k for k in batch if status[k] == LEASED]
-                    waiting.update(k for k in batch if status[k] == HELD)
-                    self.stats["from_others"] += sum(status[k] == DONE for k in batch)
-                    if leased:
-                        if not self.started:
-                            await backend.start()
-                            self.started = True
-                        tasks.add(asyncio.create_task(self._send([self.unique[k] for k in leased])))
+                while (ready or pending) and len(tasks) < concurrency and not self.over_budget:
+                    if not ready:
+                        keys = [pending.popleft() for _ in range(min(lease_ahead, len(pending)))]
+                        status = self.cache.lease(keys, self.holder, settings.lease_ttl_s)
+                        ready.extend(k for k in keys if status[k] == LEASED)
+                        waiting.update(k for k in keys if status[k] == HELD)
+                        self.stats["from_others"] += sum(status[k] == DONE for k in keys)
+                        continue
+                    batch = [ready.popleft() for _ in range(min(backend.batch_size, len(ready)))]
+                    if not self.started:
+                        await backend.start()
+                        self.started = True
+                    task = asyncio.create_task(self._send([self.unique[k] for k in batch]))
+                    task.add_done_callback(finished.put_nowait)
+                    tasks.add(task)
                 if self.over_budget:
                     waiting.clear()
                     pending.clear()
+                    ready.clear()  # their leases are released below
                 if not tasks and not waiting:
                     break
                 if tasks:
-                    timeout = settings.poll_s if waiting else None
-                    done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                    try:
+                        done = [await asyncio.wait_for(finished.get(), settings.poll_s if waiting else None)]
+                    except TimeoutError:
+                        done = []
+                    while not finished.empty():
+                        done.append(finished.get_nowait())
                     for task in done:
                         tasks.discard(task)
                         task.result()  # a bug in a backend stops the run here
@@ -246,7 +258,7 @@ class _Run:
             self.cache.renew(self.holder, self.settings.lease_ttl_s)
 
     async def _send(self, batch: list[ChatRequest]) -> None:
-        settings, name = self.settings, _name(batch)
+        settings = self.settings
         for attempt in range(1, settings.max_attempts + 1):
             self.stats["attempts"] += 1
             start = time.monotonic()
@@ -255,16 +267,16 @@ class _Run:
             except TransientError as e:
                 reason = e.reason
                 if attempt == settings.max_attempts:
-                    log.warning("%s: attempt %d/%d failed (%s); giving up", name, attempt, attempt, reason)
+                    log.warning("%s: attempt %d/%d failed (%s); giving up", _name(batch), attempt, attempt, reason)
                     break
                 if e.retry_after_s is not None and e.retry_after_s > settings.max_retry_after_s:
                     reason = f"{reason}; server asked to wait {e.retry_after_s:g} s, over max_retry_after_s"
-                    log.warning("%s: attempt %d failed (%s); giving up", name, attempt, reason)
+                    log.warning("%s: attempt %d failed (%s); giving up", _name(batch), attempt, reason)
                     break
                 wait = settings.backoff(attempt) if e.retry_after_s is None else max(0.0, e.retry_after_s)
                 log.warning(
                     "%s: attempt %d/%d failed (%s); retrying in %.2f s%s",
-                    name,
+                    _name(batch),
                     attempt,
                     settings.max_attempts,
                     reason,
@@ -276,12 +288,13 @@ class _Run:
                 continue
             except PermanentError as e:
                 reason = e.reason
-                log.warning("%s: attempt %d failed (%s); not retried", name, attempt, reason)
+                log.warning("%s: attempt %d failed (%s); not retried", _name(batch), attempt, reason)
                 break
             if len(completions) != len(batch):
                 raise RuntimeError(f"backend {self.backend.identity!r}: {len(completions)} answers to {len(batch)}")
-            log.debug("%s: attempt %d answered in %.2f s", name, attempt, time.monotonic() - start)
-            self.cache.put_many(list(zip(batch, completions)), self.holder)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("%s: attempt %d answered in %.2f s", _name(batch), attempt, time.monotonic() - start)
+            self.cache.put_many(list(zip(batch, completions)))
             self.stats["sent"] += len(batch)
             return
         self.cache.record_failures([(r, reason, attempt) for r in batch], self.holder)

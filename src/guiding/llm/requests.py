@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 # Part of every key: bump it when the key's JSON layout changes, so old rows are never misread.
@@ -76,7 +76,7 @@ class Sampling:
             raise ValueError(f"invalid sampling parameters: {self}")
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "stop": list(self.stop)}
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {"stop": list(self.stop)}
 
 
 @dataclass(frozen=True)
@@ -144,13 +144,15 @@ class ChatRequest:
             "template": self.template,
         }
 
-    def canonical_json(self) -> str:
-        """Sorted keys, no whitespace, UTF-8 kept: the same request always gives the same bytes."""
+    @cached_property
+    def canonical(self) -> str:
+        """The keyed fields as JSON with sorted keys, no whitespace and UTF-8 kept: the same request
+        always gives the same bytes. Stored with the answer, so a row says what it answers."""
         return json.dumps(self.keyed_fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @cached_property
     def key(self) -> str:
-        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.canonical.encode("utf-8")).hexdigest()
 
     def describe(self) -> str:
         """A short name for logs and errors: item, sample, template, model, endpoint and key prefix."""
