@@ -2,11 +2,12 @@
 
 Why SQLite and these tables:
 - ``responses``: one row per request key, committed in its own transaction as soon as the answer
-  arrives, so a killed job loses only what was in flight. Truncated answers are kept; their
-  ``finish_reason`` ("length") marks them.
+  arrives (a local engine's chunk: one transaction when the chunk returns), so a killed job loses
+  only what was in flight. Truncated answers are kept; their ``finish_reason`` ("length") marks them.
 - ``leases``: a job leases a key before sending it. Another job that wants the same key sees the
-  lease and waits for the row instead of paying for the same answer again. A lease expires unless
-  its holder renews it, and a lease whose holder process is gone (same host) is taken over at once.
+  lease and waits for the row instead of paying for the same answer again. The answer's insert
+  drops the lease (a trigger, same transaction). A lease expires unless its holder renews it, and
+  a lease whose holder process is gone (same host) is taken over at once.
 - ``failures``: every request that got no answer after its attempts, with the reason. A failure
   is a record, never an answer: the next run asks again.
 
