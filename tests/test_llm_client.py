@@ -203,3 +203,25 @@ def test_generate_inside_an_event_loop_points_to_agenerate(cache):
 
     with pytest.raises(RuntimeError, match="agenerate"):
         asyncio.run(inside())
+
+
+def test_retry_after_is_read_in_milliseconds_seconds_or_as_a_date():
+    from email.utils import formatdate
+
+    from guiding.llm.backends.openai_api import retry_after_s
+
+    assert retry_after_s({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert retry_after_s({"retry-after": "2"}) == 2.0
+    assert 8 <= retry_after_s({"retry-after": formatdate(time.time() + 10, usegmt=True)}) <= 10
+    assert retry_after_s({}) is None and retry_after_s({"retry-after": "soon"}) is None
+
+
+def test_an_answer_without_text_is_a_permanent_failure_not_an_empty_sample():
+    from guiding.llm.backends.openai_api import parse_answer
+
+    ok = {"choices": [{"message": {"content": "4"}, "finish_reason": "length"}], "usage": {"prompt_tokens": 3}}
+    assert parse_answer(ok) == ("4", "length", 3, None)
+    refusal = {"choices": [{"message": {"content": None, "refusal": "no"}, "finish_reason": "stop"}]}
+    for bad in (refusal, {"choices": []}, {"error": "x"}, ["not", "a", "dict"]):
+        with pytest.raises(PermanentError):
+            parse_answer(bad)

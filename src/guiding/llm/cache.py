@@ -63,7 +63,10 @@ SCHEMA = (
     END""",
 )
 # File systems on which WAL's shared memory does not work across processes or hosts.
-NETWORK_FILE_SYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "afs", "9p", "lustre", "gpfs", "ceph"}
+NETWORK_FILE_SYSTEMS = {
+    *("nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "9p", "ceph", "lustre", "gpfs", "beegfs"),
+    *("fuse.sshfs", "fuse.gcsfuse", "fuse.s3fs"),
+}
 CHUNK = 500  # keys per IN (...) query, well under SQLite's bound on host parameters
 
 LEASED, DONE, HELD, FREE = "leased", "done", "held", "free"
