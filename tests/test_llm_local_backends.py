@@ -8,7 +8,9 @@ import pytest
 
 from guiding.llm import BackendError, ChatRequest, ClientSettings, ResponseCache, Sampling, derive_seed, generate
 from guiding.llm.backends import create_backend
+from guiding.llm.backends.openai_api import OpenAIBackend
 from guiding.llm.backends.vllm_offline import VLLMBackend
+from guiding.llm.serve import ServeProcess
 
 
 def chat(endpoint, i, sampling, sample=0):
@@ -72,6 +74,16 @@ def test_transformers_a_seeded_sample_depends_on_its_seed_not_on_its_batch(tiny,
         batch = generate([sampled(i, s) for i in range(4) for s in range(2)], tiny, cache).texts()
     assert batch[4] == alone
     assert len(set(batch)) > 1
+
+
+def test_guiding_serve_puts_a_local_model_behind_http_and_starts_it_once(tiny_model, tmp_path):
+    argv = ("--backend", "transformers", "--option", f"model_path={tiny_model}", "--option", "threads=1")
+    with ServeProcess(*argv, "--model", "tiny", start_s=120) as server, ResponseCache(tmp_path / "c.db") as cache:
+        backend = OpenAIBackend(server.base_url, api_key_env=None, endpoint="tiny-http", concurrency=4)
+        reqs = [chat("tiny-http", i, Sampling(temperature=0, max_tokens=6)) for i in range(4)]
+        result = generate(reqs, backend, cache)  # four first requests at once: one model load, no error
+        assert result.stats["attempts"] == 4 and server.stats()["answered"] == 4
+    assert all(r.completion_tokens <= 6 for r in result.responses)
 
 
 def test_transformers_sends_every_parameter_explicitly(tiny):

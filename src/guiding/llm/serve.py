@@ -114,6 +114,7 @@ class Server:
         self._rng = random.Random(self.faults.seed)
         self._log = open(log_path, "a", buffering=1, encoding="utf-8") if log_path else None
         self._lock = asyncio.Lock() if backend.concurrency == 1 else None
+        self._start_lock = asyncio.Lock()  # the first requests arrive together; the backend starts once
         self._started = False
         self.received = 0
         self.answered = 0
@@ -202,9 +203,10 @@ class Server:
             except (ValueError, KeyError, TypeError) as e:
                 return _error(400, f"invalid request: {e}", "invalid_request_error")
             try:
-                if not self._started:
-                    await self.backend.start()
-                    self._started = True
+                async with self._start_lock:
+                    if not self._started:
+                        await self.backend.start()
+                        self._started = True
                 if self._lock is not None:
                     async with self._lock:
                         (completion,) = await self.backend.complete([chat])

@@ -68,8 +68,8 @@ class TransformersBackend:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         extra = {"dtype": self.dtype} if self.dtype else {}
-        self._model = AutoModelForCausalLM.from_pretrained(self.model_path, **extra).to(self.device).eval()
         self._tokenizer = tokenizer
+        self._model = AutoModelForCausalLM.from_pretrained(self.model_path, **extra).to(self.device).eval()
 
     async def close(self) -> None:
         """Keeps the model loaded: the next generate call on this backend reuses it."""
