@@ -31,6 +31,7 @@ RUNS = stage2_runs(config)
 # Models that get evaluated: the stage-1 baseline and one per stage-2 run.
 MODELS = [A.BASELINE, *(A.stage2_model(run) for run in RUNS)]
 TEACHERS = sorted(config["teachers"])
+BENCHMARKS = list(config["evaluation"]["benchmarks"])
 BACKENDS = config["backends"]
 # The config sections each table's provenance records (what its inputs were built with).
 DATA_SECTIONS = [
@@ -58,7 +59,7 @@ wildcard_constraints:
     kind="|".join(A.KINDS),
     error_rate=r"\d+",
     split="|".join(A.SPLITS),
-    bench="|".join(A.BENCHMARKS),
+    bench="|".join(BENCHMARKS),
     model=f"{A.BASELINE}|{A.STAGE2_PREFIX}[^/]+",
 
 
@@ -145,6 +146,21 @@ def training_launcher(wildcards):
     """The accelerate config, an input of every training job when set (editing it reruns them)."""
     launcher = config["training"]["launcher"]
     return {"launcher": launcher} if launcher else {}
+
+
+def benchmark_spec(wildcards):
+    return canonical(config["evaluation"]["benchmarks"][wildcards.bench])
+
+
+def benchmark_source(wildcards):
+    """A world benchmark reads its split of the task source; a local file is an input too
+    (editing it rebuilds the benchmark); a hub dataset is read by the job."""
+    source = config["evaluation"]["benchmarks"][wildcards.bench]["source"]
+    if source == A.WORLD_SOURCE:
+        return {"tasks": A.fill(A.TASKS, split=wildcards.bench)}
+    if os.path.splitext(source)[1] in (".jsonl", ".json", ".parquet", ".csv"):
+        return {"source_file": source}
+    return {}
 
 
 def generation_settings():

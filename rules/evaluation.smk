@@ -1,10 +1,28 @@
-# Evaluation: each model's predictions on the held-out benchmarks, graded by the answer module.
+# Evaluation: the benchmarks as artifacts, each model's predictions on them, graded by the
+# answer module in each benchmark's answer form.
+
+
+rule prepare_benchmark:
+    input:
+        unpack(benchmark_source),
+    output:
+        benchmark=A.BENCHMARK,
+        report=A.BENCHMARK_REPORT,
+    log:
+        "results/logs/prepare_benchmark/{bench}.log",
+    localrule: True
+    conda:
+        "../envs/evaluation.yaml"
+    params:
+        spec=benchmark_spec,
+    script:
+        "../scripts/prepare_benchmark.py"
 
 
 rule generate_predictions:
     input:
         model=model_dir,
-        tasks=A.fill(A.TASKS, split="{bench}"),
+        tasks=A.BENCHMARK,
     output:
         predictions=A.PREDICTIONS,
     log:
@@ -26,7 +44,7 @@ rule generate_predictions:
 
 rule grade_predictions:
     input:
-        tasks=A.fill(A.TASKS, split="{bench}"),
+        tasks=A.BENCHMARK,
         predictions=A.PREDICTIONS,
     output:
         graded=A.GRADED,

@@ -50,7 +50,7 @@ rule teachers_table:
 
 rule result_tables:
     input:
-        graded=expand(A.GRADED, model=MODELS, bench=A.BENCHMARKS),
+        graded=expand(A.GRADED, model=MODELS, bench=BENCHMARKS),
         set_stats=set_stats_files(),
     output:
         **{

@@ -165,6 +165,20 @@ def test_schema_errors_name_the_offending_key(mutate, named):
         # The student's keys follow its base backend.
         (lambda c: c["backends"].update(student_base="pretrained"), "student.model: needed by"),
         (lambda c: c["student"].update(model="meta-llama/Meta-Llama-3-8B"), "student.model: not a setting"),
+        # Benchmarks: a world benchmark is a held-out split; labels name table columns, once each.
+        (
+            lambda c: c["evaluation"].update(benchmarks={"train_hard": {"source": "world", "label": "x"}}),
+            "evaluation.benchmarks.train_hard: a world benchmark is a held-out split",
+        ),
+        (
+            lambda c: c["evaluation"].update(
+                benchmarks={
+                    "eval_hard": {"source": "world", "label": "x"},
+                    "eval_easy": {"source": "world", "label": "x"},
+                }
+            ),
+            "evaluation.benchmarks.eval_easy.label: 'x' is also the label of 'eval_hard'",
+        ),
     ],
 )
 def test_cross_field_errors_name_the_key(mutate, message):
@@ -219,8 +233,7 @@ def test_sets_and_runs_follow_from_the_config():
 
 
 def test_stage2_runs_are_ordered_by_the_examples_they_train_on():
-    config = default_config()
-    check_config(config)
+    config = validated(default_config())
     sets, epochs = config["sets"], config["training"]["stage2"]["num_train_epochs"]
     examples = {run: stage2_examples(config, run) for run in stage2_runs(config)}
     assert examples["hard-main-er0"] == sets["hard_size"] * epochs

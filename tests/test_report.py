@@ -21,7 +21,13 @@ CONFIG = {
         "combinations": {"mix": [{"kind": "hard", "error_rate": 90}, {"kind": "subtask", "error_rate": 0}]},
     },
     "extra_runs": {"hard-main-er90-2x": {"set": "hard-main-er90"}},
-    "evaluation": {"confidence": 0.95},
+    "evaluation": {
+        "confidence": 0.95,
+        "benchmarks": {
+            "eval_hard": {"source": "world", "label": "hard"},
+            "eval_easy": {"source": "world", "label": "easy"},
+        },
+    },
 }
 RUNS = {
     name: {"set": name, "recipe": {"num_train_epochs": 2}}
@@ -101,6 +107,14 @@ def test_the_sweep_puts_each_kind_and_rate_in_its_own_row(files):
     assert sweep.loc["hard-main-er90", "hard_ci_high"] == pytest.approx(78.12, abs=0.01)
     assert (sweep["hard_n"] == 20).all()
     assert list(sweep.index) == ["stage1", "hard-main-er0", "hard-main-er90", "subtask-main-er0", "subtask-main-er90"]
+
+
+def test_the_average_over_benchmarks_weighs_each_benchmark_the_same(files):
+    config = {**CONFIG, "evaluation": {**CONFIG["evaluation"], "average": True}}
+    sweep = build_tables(*files, config, RUNS)["error_rate_sweep"].set_index("run")
+    for run, hard in (("stage1", 1), ("hard-main-er90", 12)):
+        assert sweep.loc[run, "avg_acc_%"] == pytest.approx((5 * hard + 5 * (20 - hard)) / 2)
+    assert "avg_acc_%" not in build_tables(*files, CONFIG, RUNS)["error_rate_sweep"]
 
 
 def test_teachers_and_combinations_rows(files):

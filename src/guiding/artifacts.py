@@ -13,8 +13,9 @@ import re
 
 SPLITS = ("train_easy", "train_hard", "eval_easy", "eval_hard")
 KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and their subtasks
-BENCHMARKS = ("eval_hard", "eval_easy")  # held-out splits every model is evaluated on
-BENCHMARK_LABELS = {"eval_hard": "hard", "eval_easy": "easy"}  # column prefixes in result tables
+# The benchmarks come from config (evaluation.benchmarks); the embedded default's are the world's
+# held-out splits eval_hard and eval_easy.
+WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
 DATA_TABLES = ("data_sets", "teachers")
@@ -42,6 +43,8 @@ STAGE2_MODEL = "results/models/stage2/{run}"
 # Training checkpoints live outside the declared outputs, so a rerun resumes from them.
 STAGE1_CHECKPOINTS = "results/checkpoints/stage1"
 STAGE2_CHECKPOINTS = "results/checkpoints/stage2/{run}"
+BENCHMARK = "results/data/benchmarks/{bench}.jsonl"  # rows {id, problem, answer, form}
+BENCHMARK_REPORT = "results/data/benchmarks/{bench}.report.json"  # items kept, dropped by reason
 PREDICTIONS = "results/eval/{model}/{bench}.predictions.jsonl"
 GRADED = "results/eval/{model}/{bench}.graded.jsonl"
 GRADING_REPORT = "results/eval/{model}/{bench}.grading.json"  # items, correct, timed out, no answer

@@ -17,6 +17,8 @@ import yaml
 
 from .artifacts import (
     KINDS,
+    SPLITS,
+    WORLD_SOURCE,
     combination_name,
     error_rate_set_name,
     paraphrase_name,
@@ -156,6 +158,20 @@ def _check_student(config: dict) -> None:
         raise ConfigError(f"student.{extra[0]}: not a setting of backends.student_base {backend!r}")
 
 
+def _check_benchmarks(config: dict) -> None:
+    benchmarks = config["evaluation"]["benchmarks"]
+    held_out = [s for s in SPLITS if s.startswith("eval_")]
+    labels: dict[str, str] = {}
+    for name, spec in benchmarks.items():
+        if spec["source"] == WORLD_SOURCE and name not in held_out:
+            raise ConfigError(f"evaluation.benchmarks.{name}: a world benchmark is a held-out split {held_out}")
+        if spec["label"] in labels:
+            raise ConfigError(
+                f"evaluation.benchmarks.{name}.label: {spec['label']!r} is also the label of {labels[spec['label']]!r}"
+            )
+        labels[spec["label"]] = name
+
+
 def _check_whole_counts(config: dict) -> None:
     """A set at x% over n tasks needs n*x/100 to be a whole number (refused here, not mid-DAG)."""
     sizes = {"hard": "sets.hard_size", "subtask": "sets.subtask_size"}
@@ -248,6 +264,7 @@ def check_config(config: dict) -> None:
         _check_recipe(f"training.{stage}", config["training"][stage])
     _check_compute(config)
     _check_student(config)
+    _check_benchmarks(config)
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:

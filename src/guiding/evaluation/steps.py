@@ -6,10 +6,25 @@ import logging
 
 from .. import backends
 from ..answers import grade_many
+from ..artifacts import WORLD_SOURCE
 from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
+from .benchmarks import from_world, load_benchmark
 
 log = logging.getLogger("guiding")
+
+
+def prepare_benchmark(
+    *, benchmark: str, report: str, bench: str, spec: dict, tasks: str | None = None, source_file: str | None = None
+) -> None:
+    """One benchmark, read from its source, as rows {id, problem, answer, form}."""
+    if spec["source"] == WORLD_SOURCE:
+        rows, facts = from_world(read_jsonl(tasks), spec.get("limit"))
+    else:
+        rows, facts = load_benchmark(bench, spec)
+    write_jsonl(benchmark, rows)
+    write_json(report, facts)
+    log.info("%s: %s", bench, facts)
 
 
 def generate_predictions(
@@ -26,7 +41,12 @@ def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple
     """Each prediction with its extracted answer and verdict against its task's reference answer,
     and the grading report (items, correct, timed out, no answer)."""
     by_id = {t["id"]: t for t in tasks}
-    verdicts, report = grade_many([(by_id[p["task_id"]]["answer"], p["output"]) for p in predictions], workers=workers)
+    golds = [by_id[p["task_id"]] for p in predictions]
+    verdicts, report = grade_many(
+        [(g["answer"], p["output"]) for g, p in zip(golds, predictions)],
+        workers=workers,
+        forms=[g.get("form", "plain") for g in golds],
+    )
     return [{**p, **v} for p, v in zip(predictions, verdicts)], report
 
 

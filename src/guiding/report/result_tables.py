@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..artifacts import (
     BASELINE,
-    BENCHMARK_LABELS,
     EXPERIMENTS,
     GRADED,
     KINDS,
@@ -39,9 +38,11 @@ def _scores(graded: list[str], confidence: float) -> dict[tuple[str, str], dict]
     return out
 
 
-def _score_columns(scores: dict, model: str) -> dict:
+def _score_columns(scores: dict, model: str, labels: dict[str, str], average: bool) -> dict:
+    """Accuracy, CI and n per benchmark (columns prefixed by its label); with ``average``, the
+    mean accuracy over the benchmarks (each benchmark weighs the same, as in the paper)."""
     row = {}
-    for bench, label in BENCHMARK_LABELS.items():
+    for bench, label in labels.items():
         s = scores[model, bench]
         row.update(
             {
@@ -51,17 +52,9 @@ def _score_columns(scores: dict, model: str) -> dict:
                 f"{label}_n": s["n"],
             }
         )
+    if average:
+        row["avg_acc_%"] = sum(scores[model, bench]["acc"] for bench in labels) / len(labels)
     return row
-
-
-def _baseline_row(scores: dict, **labels) -> dict:
-    return {
-        **labels,
-        "run": BASELINE,
-        "outcome_ER_%": math.nan,
-        "stepwise_ER_%": math.nan,
-        **_score_columns(scores, BASELINE),
-    }
 
 
 def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: dict):
@@ -69,6 +62,18 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
 
     confidence = config["evaluation"]["confidence"]
     scores = _scores(graded, confidence)
+    bench_labels = {bench: spec["label"] for bench, spec in config["evaluation"]["benchmarks"].items()}
+    average = config["evaluation"].get("average", False)
+
+    def _baseline_row(scores: dict, **names) -> dict:
+        return {
+            **names,
+            "run": BASELINE,
+            "outcome_ER_%": math.nan,
+            "stepwise_ER_%": math.nan,
+            **_score_columns(scores, BASELINE, bench_labels, average),
+        }
+
     stats = {s["set"]: s for s in (json.loads(Path(p).read_text()) for p in set_stats)}
 
     def run_row(run: str, **labels) -> dict:
@@ -78,7 +83,7 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
             "run": run,
             "outcome_ER_%": s["outcome_error_rate"],
             "stepwise_ER_%": s["stepwise_error_rate"],
-            **_score_columns(scores, stage2_model(run)),
+            **_score_columns(scores, stage2_model(run), bench_labels, average),
         }
 
     sweep = config["sets"]["error_rate_sweep"]
@@ -128,42 +133,46 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
     }
 
 
-def _plot_sweep(df, path: str) -> None:
+def _plot_sweep(df, path: str, labels: list[str]) -> None:
+    """One panel per benchmark: accuracy against the outcome ER, hard vs subtask supervision."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for kind, label, color in (("hard", "hard-task", "tab:blue"), ("subtask", "subtask", "tab:orange")):
-        d = df[df["supervision"] == kind].sort_values("error_rate")
-        ax.plot(d["error_rate"], d["hard_acc_%"], marker="o", color=color, label=f"{label} supervision")
-        ax.fill_between(d["error_rate"], d["hard_ci_low"], d["hard_ci_high"], color=color, alpha=0.2)
+    fig, axes = plt.subplots(1, len(labels), figsize=(6 * len(labels), 4), squeeze=False)
     base = df[df["run"] == BASELINE].iloc[0]
-    ax.axhline(base["hard_acc_%"], color="gray", linestyle="--", label="stage 1 only")
-    ax.axhspan(base["hard_ci_low"], base["hard_ci_high"], color="gray", alpha=0.15)
-    ax.set_xlabel("outcome error rate of the supervision set (%)")
-    ax.set_ylabel("accuracy on held-out hard tasks (%)")
-    ax.set_title("Hard-task vs subtask supervision (95% CI)")
-    ax.legend()
+    for ax, bench in zip(axes[0], labels):
+        acc, low, high = f"{bench}_acc_%", f"{bench}_ci_low", f"{bench}_ci_high"
+        for kind, name, color in (("hard", "hard-task", "tab:blue"), ("subtask", "subtask", "tab:orange")):
+            d = df[df["supervision"] == kind].sort_values("error_rate")
+            ax.plot(d["error_rate"], d[acc], marker="o", color=color, label=f"{name} supervision")
+            ax.fill_between(d["error_rate"], d[low], d[high], color=color, alpha=0.2)
+        ax.axhline(base[acc], color="gray", linestyle="--", label="stage 1 only")
+        ax.axhspan(base[low], base[high], color="gray", alpha=0.15)
+        ax.set_xlabel("outcome error rate of the supervision set (%)")
+        ax.set_ylabel(f"accuracy on {bench} (%)")
+        ax.set_title(f"{bench}: hard-task vs subtask supervision (95% CI)")
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120, metadata={"Software": None})
     plt.close(fig)
 
 
-def _plot_bars(df, label_column: str, title: str, path: str) -> None:
+def _plot_bars(df, label_column: str, title: str, path: str, bench: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    acc, low, high = f"{bench}_acc_%", f"{bench}_ci_low", f"{bench}_ci_high"
     fig, ax = plt.subplots(figsize=(7, 4))
-    labels = [str(v) for v in df[label_column]]
+    names = [str(v) for v in df[label_column]]
     # Clipped at 0: at 0% or 100% the interval edge equals the estimate up to rounding.
-    err = [(df["hard_acc_%"] - df["hard_ci_low"]).clip(lower=0), (df["hard_ci_high"] - df["hard_acc_%"]).clip(lower=0)]
-    ax.bar(range(len(df)), df["hard_acc_%"], yerr=err, capsize=4, color="tab:blue")
-    ax.set_xticks(range(len(df)), labels, rotation=20, ha="right")
-    ax.set_ylabel("accuracy on held-out hard tasks (%)")
+    err = [(df[acc] - df[low]).clip(lower=0), (df[high] - df[acc]).clip(lower=0)]
+    ax.bar(range(len(df)), df[acc], yerr=err, capsize=4, color="tab:blue")
+    ax.set_xticks(range(len(df)), names, rotation=20, ha="right")
+    ax.set_ylabel(f"accuracy on {bench} (%)")
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120, metadata={"Software": None})
@@ -185,9 +194,11 @@ def result_tables(*, graded: list[str], set_stats: list[str], config: dict, runs
         "teacher_comparison": "Teachers at the same outcome error rate, different step-wise error rates",
         "combinations": "Hard tasks with subtasks, paraphrases or more epochs",
     }
-    _plot_sweep(tables["error_rate_sweep"], output["error_rate_sweep_png"])
-    _plot_bars(tables["teacher_comparison"], "teacher", titles["teacher_comparison"], output["teacher_comparison_png"])
-    _plot_bars(tables["combinations"], "setting", titles["combinations"], output["combinations_png"])
+    # The sweep on every benchmark; the bar charts on the first (the study's main benchmark).
+    labels = [spec["label"] for spec in config["evaluation"]["benchmarks"].values()]
+    _plot_sweep(tables["error_rate_sweep"], output["error_rate_sweep_png"], labels)
+    for name, column in (("teacher_comparison", "teacher"), ("combinations", "setting")):
+        _plot_bars(tables[name], column, titles[name], output[f"{name}_png"], labels[0])
     for name, df in tables.items():
         csv, md = output[f"{name}_csv"], output[f"{name}_md"]
         write_table(df, csv, md, titles[name] + " (accuracy %, 95% Wilson CI)")
