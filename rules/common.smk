@@ -148,6 +148,14 @@ def training_launcher(wildcards):
     return {"launcher": launcher} if launcher else {}
 
 
+def stage1_world_tasks(wildcards):
+    """The world's easy split, where stage 1's data come from the synthetic world."""
+    sources = config["training"]["stage1_data"]["sources"]
+    if any(s["source"] == A.WORLD_SOURCE for s in sources):
+        return {"world_tasks": A.fill(A.TASKS, split="train_easy")}
+    return {}
+
+
 def benchmark_spec(wildcards):
     return canonical(config["evaluation"]["benchmarks"][wildcards.bench])
 

@@ -19,11 +19,29 @@ rule build_student_base:
         "../scripts/build_student_base.py"
 
 
+rule build_stage1_data:
+    input:
+        unpack(stage1_world_tasks),
+        benchmarks=expand(A.BENCHMARK, bench=BENCHMARKS),
+    output:
+        data=A.STAGE1_DATA,
+        report=A.STAGE1_DATA_REPORT,
+    log:
+        "results/logs/build_stage1_data.log",
+    localrule: True
+    conda:
+        "../envs/training.yaml"
+    params:
+        stage1_data=canonical(config["training"]["stage1_data"]),
+    script:
+        "../scripts/build_stage1_data.py"
+
+
 rule train_stage1:
     input:
         unpack(training_launcher),
         model=A.BASE_MODEL,
-        data=A.fill(A.TASKS, split="train_easy"),
+        data=A.STAGE1_DATA,
     output:
         trained=directory(A.STAGE1_MODEL),
     log:

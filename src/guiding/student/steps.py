@@ -6,7 +6,8 @@ import logging
 
 from .. import backends
 from ..core.gpus import preflight
-from ..core.io import read_jsonl
+from ..core.io import read_jsonl, write_json, write_jsonl
+from .stage1_data import build as build_stage1_rows
 from .training import train_sft
 
 log = logging.getLogger("guiding")
@@ -16,6 +17,19 @@ def build_student_base(*, tasks: list[str], base_model: str, backend: str, stude
     # The corpus is the text the student will read and write: problems and solutions.
     texts = [f"{t['problem']}\n{t['solution']}" for path in tasks for t in read_jsonl(path)]
     log.info("%s", backends.create("student_base", backend, **student).build(texts, base_model))
+
+
+def build_stage1_data(
+    *, benchmarks: list[str], data: str, report: str, stage1_data: dict, world_tasks: str | None = None
+) -> None:
+    """Stage 1's training set from its sources, without the benchmarks' problems."""
+    problems = [row["problem"] for path in benchmarks for row in read_jsonl(path)]
+    rows, facts = build_stage1_rows(
+        stage1_data["sources"], read_jsonl(world_tasks) if world_tasks else None, problems, stage1_data["ngram"]
+    )
+    write_jsonl(data, rows)
+    write_json(report, facts)
+    log.info("%s", facts)
 
 
 def _train(

@@ -1,0 +1,75 @@
+"""Stage 1's easy-problem set, built from its sources with the benchmarks' problems removed.
+
+Sources are a list (config ``training.stage1_data.sources``): ``world`` (the synthetic world's
+``train_easy`` split, the embedded default) or a local file / hub dataset read with
+``datasets``, with a column mapping and an optional row filter (NuminaMath-CoT's ``source`` ==
+``orca_math``; MATH's ``level`` in Levels 1-3). Decontamination removes every training problem
+that equals a benchmark problem after normalisation (case, spacing, punctuation) and, with
+``ngram`` > 0, every one that shares an ``ngram``-word sequence with a benchmark problem; the
+report counts the removed items per source and reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalize(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = normalize(text).split()
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _rows_of(source: dict) -> list[dict]:
+    from datasets import load_dataset
+
+    path, kinds = source["source"], {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
+    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
+    if suffix in kinds:
+        dataset = load_dataset(kinds[suffix], data_files=path, split="train")
+    else:
+        dataset = load_dataset(path, source.get("subset"), split=source.get("split", "train"))
+    rows = list(dataset)
+    if where := source.get("where"):
+        rows = [r for r in rows if r.get(where["column"]) in where["in"]]
+    columns = source.get("columns", {})
+    problem, solution = columns.get("problem", "problem"), columns.get("solution", "solution")
+    name = source.get("name", path)
+    return [
+        {"id": f"{name}-{i:06d}", "problem": str(r[problem]), "solution": str(r[solution]), "source": name}
+        for i, r in enumerate(rows)
+    ]
+
+
+def decontaminate(rows: list[dict], benchmark_problems: list[str], ngram: int) -> tuple[list[dict], dict]:
+    """``rows`` without the benchmarks' problems; counts of what was removed, by reason."""
+    exact = {normalize(p) for p in benchmark_problems}
+    grams = set().union(*(ngrams(p, ngram) for p in benchmark_problems)) if ngram else set()
+    kept, removed = [], {"same_problem": 0, f"shared_{ngram}gram": 0} if ngram else {"same_problem": 0}
+    for row in rows:
+        if normalize(row["problem"]) in exact:
+            removed["same_problem"] += 1
+        elif ngram and ngrams(row["problem"], ngram) & grams:
+            removed[f"shared_{ngram}gram"] += 1
+        else:
+            kept.append(row)
+    return kept, removed
+
+
+def build(sources: list[dict], world_rows: list[dict] | None, benchmark_problems: list[str], ngram: int):
+    """The stage-1 rows from every source in order, decontaminated; and the report."""
+    rows, report = [], {"sources": {}, "benchmark_problems": len(benchmark_problems)}
+    for source in sources:
+        got = list(world_rows or []) if source["source"] == "world" else _rows_of(source)
+        kept, removed = decontaminate(got, benchmark_problems, ngram)
+        report["sources"][source.get("name", source["source"])] = {"read": len(got), "kept": len(kept), **removed}
+        rows += kept
+    if not rows:
+        raise ValueError(f"training.stage1_data: no training item left ({report})")
+    report["items"] = len(rows)
+    return rows, report
