@@ -178,9 +178,9 @@ def generation_settings():
         "max_new_tokens": evaluation["max_new_tokens"],
         "batch_size": evaluation["batch_size"],
     }
-    if (
-        evaluation["temperature"] > 0
-    ):  # greedy decoding ignores the rest; they stay out of its params
+    # Greedy decoding ignores the sampling settings: they stay out of its params.
+    sampled = evaluation["temperature"] > 0
+    if sampled:
         settings.update(
             {k: evaluation[k] for k in ("temperature", "top_p", "top_k", "seed")}
         )
