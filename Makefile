@@ -31,8 +31,9 @@ run: install
 dry-run: install
 	$(BIN)/snakemake -n
 
+# One process per core, whole modules at a time (their fixtures run a study once per module).
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 # Style, layering and workflow checks (also run by .ci/run).
 lint: install-test

@@ -21,3 +21,17 @@ def small_study_command(workdir: Path, *args: str, configfile: Path = SMALL) -> 
         str(configfile),
         *args,
     ]
+
+
+# The longest modules first: `make test` runs the suite in parallel processes (pytest-xdist,
+# one module per process at a time, in this order), so the SLURM test, which spends most of its
+# time waiting for the cluster, starts at once beside the workflow runs.
+SLOWEST_FIRST = ("test_slurm.py", "test_workflow.py", "test_llm_workflow.py", "test_paper_path.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        name = item.path.name
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module stays

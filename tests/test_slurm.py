@@ -25,6 +25,7 @@ from guiding import artifacts as A
 ROOT = Path(__file__).resolve().parents[1]
 
 PROFILE = ROOT / "tests" / "cluster" / "profile"
+STUDY = ROOT / "tests" / "config" / "cluster.yaml"
 FAILING = ROOT / "tests" / "cluster" / "Snakefile"
 UP, DOWN = ROOT / "cluster" / "slurm-up.sh", ROOT / "cluster" / "slurm-down.sh"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -107,7 +108,7 @@ def cluster():
 
 
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
-    return small_study_command(workdir, *args)
+    return small_study_command(workdir, *args, configfile=STUDY)
 
 
 def on_cluster(*args) -> list[str]:
