@@ -1,4 +1,5 @@
-"""The ``guiding`` command. Its one subcommand so far: ``guiding serve`` (see guiding.llm.serve)."""
+"""The ``guiding`` command: ``guiding serve`` (guiding.llm.serve) and ``guiding gpu-budget``
+(guiding.report.gpu_budget)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="guiding")
     commands = parser.add_subparsers(dest="command", required=True)
     from .llm import serve
+    from .report import gpu_budget
 
-    serve.add_arguments(commands.add_parser("serve", help=serve.__doc__.split("\n\n")[0]))
+    modules = {"serve": serve, "gpu-budget": gpu_budget}
+    for name, module in modules.items():
+        module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        serve.run(args)
+    modules[args.command].run(args)
 
 
 if __name__ == "__main__":

@@ -284,3 +284,14 @@ def canonical(value):
     if isinstance(value, list):
         return [canonical(v) for v in value]
     return value
+
+
+def load_config(path: str | os.PathLike, root: str | os.PathLike) -> dict:
+    """The config file at ``path`` as the workflow sees it: recipes read, schema defaults filled,
+    cross-field checks passed (for tools that run outside Snakemake)."""
+    from snakemake.utils import validate
+
+    config = load_recipes(yaml.safe_load(Path(path).read_text()), root)
+    validate(config, str(Path(root) / "config" / "schema.yaml"), set_default=True)
+    check_config(config)
+    return config
