@@ -2,11 +2,20 @@
 #
 #   snakemake --cores all                 # the embedded default (config/config.yaml)
 #   snakemake --cores all --use-conda     # the same, each rule in its own conda env
+#   snakemake --configfile config/paper.yaml ...   # paper mode (see the README)
 #
 # The rule files follow the DAG; each has a subpackage of the same name in src/guiding/.
 
+import os
 
-configfile: "config/config.yaml"
+from snakemake.common.configfile import load_configfile
+
+# A config file given on the command line that names its `mode` is a whole study and replaces
+# the embedded default (no key of the default leaks into it); one without `mode` is an overlay
+# on the default (e.g. config/long_stage2.yaml). The default is found from any --directory.
+if not any("mode" in load_configfile(path) for path in workflow.overwrite_configfiles):
+
+    configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 include: "rules/common.smk"

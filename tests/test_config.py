@@ -242,3 +242,24 @@ def test_stage2_runs_are_ordered_by_the_examples_they_train_on():
     # A combination trains on all its parts; a paraphrase copy is as large as its base set.
     assert examples["combo-hard50_sub10"] == (sets["hard_size"] + sets["subtask_size"]) * epochs
     assert examples["combo-hard50_paraphrase"] == 2 * examples["hard-main-er50"]
+
+
+def planned_teachers(workdir: Path, *configfiles: Path) -> set[str]:
+    """The teachers whose samples a dry run of the workflow plans, given these config files."""
+    import subprocess
+    import sys
+
+    args = [a for path in configfiles for a in ("--configfile", str(path))]
+    cmd = [sys.executable, "-m", "snakemake", "-n", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return set(re.findall(r"teacher=(\w+)", out))
+
+
+def test_a_config_that_names_its_mode_replaces_the_default_and_one_without_overlays_it(tmp_path):
+    default = set(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["teachers"])
+    whole = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
+    assert "mode" in whole and set(whole["teachers"]) < default  # the small study drops a teacher
+    assert planned_teachers(tmp_path, ROOT / "tests" / "config" / "small.yaml") == set(whole["teachers"])
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("world: {seed: 3}\n")
+    assert planned_teachers(tmp_path, overlay) == default
