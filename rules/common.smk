@@ -71,8 +71,13 @@ LOCAL_MODEL_BACKENDS = {"transformers", "vllm"}
 
 
 def on_head_node(role):
-    """True unless ``role``'s backend generates with a model on the job's own machine."""
-    return BACKENDS[role] not in LOCAL_MODEL_BACKENDS
+    """True unless ``role``'s backend generates with a model on the job's own machine (an llm
+    role runs where its endpoint's backend does)."""
+    backend = BACKENDS[role]
+    if backend == "llm":
+        endpoint = config["llm"]["roles"][role]["endpoint"]
+        backend = config["llm"]["endpoints"][endpoint]["backend"]
+    return backend not in LOCAL_MODEL_BACKENDS
 
 
 def config_subset(*sections):
@@ -87,10 +92,93 @@ def tasks_of_kind(wildcards):
     return A.FILTERED_SUBTASKS
 
 
+def llm_role(role, model=None, endpoint=None, world=None):
+    """What a role's LLM answers depend on (guiding.llm.roles.RoleSpec): its endpoint's backend and
+    settings, the model and the sampling. ``world`` holds what the in-process simulated endpoint
+    needs to answer this role (the teachers' errors, the decomposition's settings); the cache path
+    and client settings change no answer and stay out (run_step hands them to the job)."""
+    spec = config["llm"]["roles"][role]
+    name = endpoint or spec["endpoint"]
+    where = config["llm"]["endpoints"][name]
+    settings = dict(where["settings"])
+    for key in ("base_url", "api_key_env"):
+        if key in where:
+            settings[key] = where[key]
+    if where["backend"] == "simulated":
+        settings.update(world or {})
+    sampling = {k: spec[k] for k in ("temperature", "top_p", "max_tokens") if k in spec}
+    return canonical(
+        {
+            "backend": where["backend"],
+            "endpoint": name,
+            "model": model or spec["model"],
+            "settings": settings,
+            **sampling,
+        }
+    )
+
+
+def simulated_teachers(*names):
+    """The simulated world's teachers by name: what makes their answers (not ``stands_for``)."""
+    return {
+        name: {k: config["teachers"][name][k] for k in ("step_error", "error_style")}
+        for name in names
+    }
+
+
 def teacher_settings(wildcards):
     """A teacher's settings that change its samples (``stands_for`` is a note for readers)."""
     teacher = config["teachers"][wildcards.teacher]
-    return canonical({k: v for k, v in teacher.items() if k != "stands_for"})
+    if BACKENDS["teacher"] == "llm":
+        model = teacher.get("model", wildcards.teacher)
+        world = {"teachers": simulated_teachers(wildcards.teacher)}
+        return {"llm": llm_role("teacher", model, teacher.get("endpoint"), world)}
+    return canonical(simulated_teachers(wildcards.teacher)[wildcards.teacher])
+
+
+def decomposition_settings():
+    """What changes the subtasks: the split rule and seed, and how subtasks are stated."""
+    decomposition = config["decomposition"]
+    settings = {
+        "two_parts_up_to": decomposition["two_parts_up_to"],
+        "seed": decomposition["seed"],
+    }
+    # Subtasks are stated like the world's tasks (shuffled or not).
+    shuffle = config["world"]["shuffle_definitions"]
+    if BACKENDS["decomposer"] == "llm":
+        return {**settings, "llm": llm_role("decomposer", world={"shuffle": shuffle})}
+    return {**settings, "shuffle": shuffle}
+
+
+def subtask_filter_settings():
+    """What changes the filters' verdicts."""
+    decomposition = config["decomposition"]
+    if BACKENDS["subtask_filter"] == "llm":
+        world = {"near_duplicate_fraction": decomposition["max_fraction"]}
+        return {
+            "min_steps": decomposition["min_steps"],
+            "llm": llm_role("subtask_filter", world=world),
+        }
+    return {k: decomposition[k] for k in ("min_steps", "max_fraction")}
+
+
+def second_opinions():
+    """The final-result judge and the second step judge stored beside the verdicts, where configured."""
+    out = {}
+    for role in ("final_judge", "step_judge_check"):
+        backend = BACKENDS[role]
+        if backend == "none":
+            continue
+        spec_role = "step_judge" if role == "step_judge_check" else role
+        settings = {"llm": llm_role(spec_role)} if backend == "llm" else {}
+        out[role] = {"backend": backend, "settings": settings}
+    return canonical(out)
+
+
+def paraphraser_settings():
+    if BACKENDS["paraphraser"] == "llm":
+        return {"llm": llm_role("paraphraser")}
+    return {}
 
 
 def error_rate_set_inputs(wildcards):

@@ -15,6 +15,7 @@ rule judge_solutions:
         "../envs/data.yaml"
     params:
         step_judge=BACKENDS["step_judge"],
+        second_opinions=second_opinions(),
     script:
         "../scripts/judge_solutions.py"
 

@@ -29,9 +29,11 @@ STAGE2_PREFIX = "stage2-"
 
 TASKS = "results/data/tasks/{split}.jsonl"
 DECOMPOSED_SUBTASKS = "results/data/subtasks/decomposed.jsonl"
+DECOMPOSE_REPORT = "results/data/subtasks/decompose_report.json"  # tasks decomposed, answers dropped by reason
 FILTERED_SUBTASKS = "results/data/subtasks/filtered.jsonl"
 SUBTASK_FILTER_REPORT = "results/data/subtasks/filter_report.json"
 SAMPLES = "results/data/samples/{teacher}/{kind}.jsonl"
+SAMPLE_REPORT = "results/data/samples/{teacher}/{kind}.report.json"  # samples asked, written, dropped by reason
 JUDGED = "results/data/judged/{teacher}/{kind}.jsonl"
 PAIRS = "results/data/pairs/{teacher}/{kind}.jsonl"
 PAIR_STATS = "results/data/pairs/{teacher}/{kind}.stats.json"

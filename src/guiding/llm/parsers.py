@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..answers import extract_answer
-
 
 @dataclass(frozen=True)
 class Parsed:
@@ -60,6 +58,31 @@ def clean(text: str) -> str:
 def plain(line: str) -> str:
     """A line without markdown decoration at its start, bold markers and outer whitespace."""
     return _DECORATION.sub("", _BOLD.sub("", line)).strip()
+
+
+def boxed_answer(text: str) -> str | None:
+    """The content of the last complete ``\\boxed{...}`` (balanced braces), stripped, or None.
+
+    The answer module grades; this only tells whether a parsed solution states a boxed result.
+    """
+    for m in reversed(list(_BOXED.finditer(text))):
+        i = m.end()
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text) or text[i] != "{":
+            continue
+        depth = 0
+        for j in range(i, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            if depth == 0:
+                return text[i + 1 : j].strip()
+    return None
+
+
+def written_steps(solution: str) -> int:
+    """Steps of a written solution: its non-empty lines that state no boxed answer (what the
+    step-judging prompt calls a step)."""
+    return sum(1 for line in solution.splitlines() if line.strip() and boxed_answer(line) is None)
 
 
 def cut_after_answer(text: str) -> str:
@@ -164,7 +187,7 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
         solution = cut_after_answer(clean("\n".join(item.solution)))
         if not problem and not solution:
             continue  # a header with nothing under it, e.g. a repeated title
-        answer = extract_answer(solution) if solution else None
+        answer = boxed_answer(solution) if solution else None
         if not problem:
             dropped.append("no_problem")
         elif not solution:
