@@ -41,6 +41,7 @@ DATA_SECTIONS = [
     "decomposition",
     "teachers",
     "sampling",
+    "llm",
     "sets",
 ]
 TEACHER_SECTIONS = [
@@ -50,7 +51,9 @@ TEACHER_SECTIONS = [
     "decomposition",
     "teachers",
     "sampling",
+    "llm",
 ]
+JUDGE_SECTIONS = TEACHER_SECTIONS
 RESULT_SECTIONS = [*DATA_SECTIONS, "student", "training", "extra_runs", "evaluation"]
 
 
@@ -80,9 +83,16 @@ def on_head_node(role):
     return backend not in LOCAL_MODEL_BACKENDS
 
 
+# Of the llm section only what changes answers: the cache, replay and client settings do not.
+LLM_ANSWER_KEYS = ("endpoints", "roles")
+
+
 def config_subset(*sections):
     """Canonical copy of some config sections, for params and provenance records."""
-    return canonical({section: config[section] for section in sections})
+    subset = {section: config[section] for section in sections}
+    if "llm" in subset:
+        subset["llm"] = {k: config["llm"][k] for k in LLM_ANSWER_KEYS}
+    return canonical(subset)
 
 
 def tasks_of_kind(wildcards):
@@ -96,7 +106,8 @@ def llm_role(role, model=None, endpoint=None, world=None):
     """What a role's LLM answers depend on (guiding.llm.roles.RoleSpec): its endpoint's backend and
     settings, the model and the sampling. ``world`` holds what the in-process simulated endpoint
     needs to answer this role (the teachers' errors, the decomposition's settings); the cache path
-    and client settings change no answer and stay out (run_step hands them to the job)."""
+    and client settings change no answer and stay out (run_step hands them to the job).
+    """
     spec = config["llm"]["roles"][role]
     name = endpoint or spec["endpoint"]
     where = config["llm"]["endpoints"][name]

@@ -18,7 +18,7 @@ KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and thei
 WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
-DATA_TABLES = ("data_sets", "teachers")
+DATA_TABLES = ("data_sets", "teachers", "judge_agreement")
 TABLE_FORMATS = ("csv", "md", "provenance.json")
 
 PARAPHRASE_PREFIX = "para-"
