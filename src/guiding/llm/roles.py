@@ -50,6 +50,8 @@ class Runtime:
     """Per-request timeout (HTTP endpoints)."""
     max_attempts: int = 6
     """Attempts per request, the first included."""
+    backoff_s: float = 1.0
+    """Wait before the second attempt when the server names none (doubles each attempt, with jitter)."""
 
     @classmethod
     def from_config(cls, llm: dict) -> Runtime:
@@ -58,7 +60,7 @@ class Runtime:
             cache=llm.get("cache", cls.cache),
             replay=llm.get("replay", cls.replay),
             failure_budget=llm.get("failure_budget", cls.failure_budget),
-            **{k: client[k] for k in ("concurrency", "timeout_s", "max_attempts") if k in client},
+            **{k: client[k] for k in ("concurrency", "timeout_s", "max_attempts", "backoff_s") if k in client},
         )
 
 
@@ -182,6 +184,7 @@ def ask(
         # A local engine or the simulated world keeps its own concurrency; HTTP endpoints get the client's.
         concurrency=run.concurrency if spec.backend in HTTP_BACKENDS else None,
         max_attempts=run.max_attempts,
+        backoff_s=run.backoff_s,
         failure_budget=run.failure_budget,
     )
     Path(run.cache).parent.mkdir(parents=True, exist_ok=True)
