@@ -5,8 +5,7 @@ import random
 
 import pytest
 
-from guiding.llm import ChatRequest, PermanentError, Sampling, create_backend
-from guiding.llm import parsers, prompts
+from guiding.llm import ChatRequest, PermanentError, Sampling, create_backend, parsers, prompts
 from guiding.tasks.embedded import decompose
 from guiding.teachers.embedded import SimulatedTeacher
 from guiding.world.generate import generate_splits
