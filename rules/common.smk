@@ -147,6 +147,20 @@ def teacher_settings(wildcards):
     return canonical(simulated_teachers(wildcards.teacher)[wildcards.teacher])
 
 
+def rewriter_settings(wildcards):
+    """The teacher that rewrites a reference where no sample is correct (None: the reference as it is)."""
+    if BACKENDS["rewriter"] == "none":
+        return None
+    teacher = config["teachers"][wildcards.teacher]
+    model = teacher.get("model", wildcards.teacher)
+    world = {"teachers": simulated_teachers(wildcards.teacher)}
+    llm = llm_role("rewriter", model, teacher.get("endpoint"), world)
+    return {
+        "backend": BACKENDS["rewriter"],
+        "settings": {"llm": llm, "seed": config["sampling"]["seed"]},
+    }
+
+
 def decomposition_settings():
     """What changes the subtasks: the split rule and seed, and how subtasks are stated."""
     decomposition = config["decomposition"]

@@ -29,12 +29,13 @@ rule make_pairs:
         pair_stats=A.PAIR_STATS,
     log:
         "results/logs/make_pairs/{teacher}_{kind}.log",
-    localrule: True
+    localrule: on_head_node("rewriter")
     conda:
         "../envs/data.yaml"
     params:
         seed=config["sampling"]["seed"],
         # Judges the reference's steps when it stands in for a correct sample.
         step_judge=BACKENDS["step_judge"],
+        rewriter=rewriter_settings,
     script:
         "../scripts/make_pairs.py"

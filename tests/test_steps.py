@@ -47,6 +47,7 @@ MODES = {
         "teacher": ("simulated", TEACHER),
         "second_opinions": {},
         "paraphraser": ("template", {}),
+        "rewriter": None,
     },
     "llm": {
         "decomposer": ("llm", {"two_parts_up_to": 5, "seed": 0, "llm": role("decomposer", shuffle=False)}),
@@ -57,6 +58,7 @@ MODES = {
             "step_judge_check": {"backend": "llm", "settings": {"llm": role("judge")}},
         },
         "paraphraser": ("llm", {"llm": role("paraphraser", 0.7)}),
+        "rewriter": {"backend": "llm", "settings": {"llm": role("main", teachers={"main": TEACHER}), "seed": 0}},
     },
 }
 
@@ -109,6 +111,7 @@ def data(request, tmp_path_factory):
             pair_stats=path(A.PAIR_STATS, teacher="main", kind=kind),
             seed=0,
             step_judge="exact",
+            rewriter=mode["rewriter"],
         )
     yield root, path, tasks, mode
     set_runtime(before)
@@ -133,7 +136,7 @@ def test_decomposition_and_filter_report(data):
 
 
 def test_samples_are_judged_and_paired(data):
-    _, path, tasks, _ = data
+    _, path, tasks, mode = data
     judged = read_jsonl(path(A.JUDGED, teacher="main", kind="hard"))
     assert len(judged) == 3 * WORLD["sizes"]["train_hard"]
     answers = {t["id"]: t["answer"] for t in read_jsonl(tasks["train_hard"])}
@@ -144,6 +147,11 @@ def test_samples_are_judged_and_paired(data):
     stats = json.loads(open(path(A.PAIR_STATS, teacher="main", kind="hard")).read())
     pairs = read_jsonl(path(A.PAIRS, teacher="main", kind="hard"))
     assert stats["pairs"] == len(pairs) == stats["tasks"] - stats["dropped_no_incorrect"]
+    # Where no sample is correct the reference stands in, rewritten by the teacher when it has a rewriter.
+    stand_ins = [p["correct"] for p in pairs if p["correct"]["source"] != "sample"]
+    assert len(stand_ins) == stats["reference_rewritten"] > 0 and stats.get("rewrite_failed", 0) == 0
+    source = "rewritten" if mode["rewriter"] else "reference"
+    assert all(c["source"] == source and all(c["step_verdicts"]) for c in stand_ins)
     report = json.loads(open(path(A.SAMPLE_REPORT, teacher="main", kind="hard")).read())
     assert report["asked"] == report["samples"] == len(judged) and report["dropped_by_reason"] == {}
 

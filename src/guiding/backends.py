@@ -22,6 +22,7 @@ IMPLEMENTATIONS: dict[str, dict[str, str]] = {
     "teacher": {"simulated": "guiding.teachers.embedded:SimulatedTeacher", "llm": "guiding.teachers.llm:LLMTeacher"},
     "step_judge": {"exact": "guiding.judging.embedded:ExactStepJudge", "llm": "guiding.judging.llm:LLMStepJudge"},
     "final_judge": {"llm": "guiding.judging.llm:LLMFinalJudge"},
+    "rewriter": {"llm": "guiding.judging.llm:LLMRewriter"},
     "paraphraser": {
         "template": "guiding.supervision.embedded:TemplateParaphraser",
         "llm": "guiding.supervision.llm:LLMParaphraser",

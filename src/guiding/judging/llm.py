@@ -56,3 +56,14 @@ class LLMFinalJudge:
             for task, solution in items
         ]
         return [p.value if p.ok else None for p in ask(self.spec, "judge_final", questions).parsed]
+
+
+class LLMRewriter:
+    """The teacher writes its own solution of a task after reading the reference (``rewrite`` template)."""
+
+    def __init__(self, llm: dict, seed: int = 0):
+        self.spec = RoleSpec.from_dict({**llm, "seed": seed})
+
+    def rewrite_all(self, tasks: list[dict]) -> list[str | None]:
+        questions = [Question(t["id"], {"problem": t["problem"], "reference": t["solution"]}) for t in tasks]
+        return [p.value if p.ok else None for p in ask(self.spec, "rewrite", questions).parsed]

@@ -23,6 +23,12 @@ class FinalJudge(Protocol):
         ...
 
 
+class Rewriter(Protocol):
+    def rewrite_all(self, tasks: list[dict]) -> list[str | None]:
+        """Each task's reference solution rewritten in the teacher's own words (None where it failed)."""
+        ...
+
+
 def judge_steps_all(step_judge: StepJudge, items: list[tuple[dict, str]]) -> list[list[bool | None]]:
     """Each (task, solution)'s step verdicts, in order: the judge's own batch (``judge_steps_all``,
     e.g. concurrent LLM requests) when it has one, else one solution at a time."""

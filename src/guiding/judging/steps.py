@@ -68,8 +68,22 @@ def judge_solutions(
     log.info("%d judged, %d correct", len(made), sum(j["correct"] for j in made))
 
 
-def make_pairs(*, tasks: str, judged: str, pairs: str, pair_stats: str, seed: int, step_judge: str) -> None:
-    made, stats = build_pairs(read_jsonl(tasks), read_jsonl(judged), seed, backends.create("step_judge", step_judge))
+def make_pairs(
+    *,
+    tasks: str,
+    judged: str,
+    pairs: str,
+    pair_stats: str,
+    seed: int,
+    step_judge: str,
+    rewriter: dict | None = None,
+) -> None:
+    """``rewriter``: {"backend": ..., "settings": {...}} of the teacher that rewrites the reference of a
+    task with no correct sample; None keeps the reference as it is."""
+    rewrite = backends.create("rewriter", rewriter["backend"], **rewriter["settings"]) if rewriter else None
+    made, stats = build_pairs(
+        read_jsonl(tasks), read_jsonl(judged), seed, backends.create("step_judge", step_judge), rewrite
+    )
     write_jsonl(pairs, made)
     write_json(pair_stats, stats)
     log.info("%s", stats)
