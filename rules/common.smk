@@ -53,7 +53,6 @@ TEACHER_SECTIONS = [
     "sampling",
     "llm",
 ]
-JUDGE_SECTIONS = TEACHER_SECTIONS
 RESULT_SECTIONS = [*DATA_SECTIONS, "student", "training", "extra_runs", "evaluation"]
 
 
@@ -73,12 +72,20 @@ wildcard_constraints:
 LOCAL_MODEL_BACKENDS = {"transformers", "vllm"}
 
 
-def on_head_node(role):
-    """True unless ``role``'s backend generates with a model on the job's own machine (an llm
+# The llm.roles entry of a seam whose name differs from its role's.
+LLM_ROLE_OF = {"step_judge_check": "step_judge"}
+
+
+def on_head_node(*roles):
+    """True unless a backend of ``roles`` generates with a model on the job's own machine (an llm
     role runs where its endpoint's backend does)."""
+    return all(_on_head_node(role) for role in roles)
+
+
+def _on_head_node(role):
     backend = BACKENDS[role]
     if backend == "llm":
-        endpoint = config["llm"]["roles"][role]["endpoint"]
+        endpoint = config["llm"]["roles"][LLM_ROLE_OF.get(role, role)]["endpoint"]
         backend = config["llm"]["endpoints"][endpoint]["backend"]
     return backend not in LOCAL_MODEL_BACKENDS
 
@@ -194,8 +201,9 @@ def second_opinions():
         backend = BACKENDS[role]
         if backend == "none":
             continue
-        spec_role = "step_judge" if role == "step_judge_check" else role
-        settings = {"llm": llm_role(spec_role)} if backend == "llm" else {}
+        settings = (
+            {"llm": llm_role(LLM_ROLE_OF.get(role, role))} if backend == "llm" else {}
+        )
         out[role] = {"backend": backend, "settings": settings}
     return canonical(out)
 

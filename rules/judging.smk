@@ -10,7 +10,7 @@ rule judge_solutions:
         judged=A.JUDGED,
     log:
         "results/logs/judge_solutions/{teacher}_{kind}.log",
-    localrule: on_head_node("step_judge")
+    localrule: on_head_node("step_judge", "final_judge", "step_judge_check")
     conda:
         "../envs/data.yaml"
     params:

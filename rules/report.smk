@@ -65,7 +65,7 @@ rule judge_agreement_table:
     conda:
         "../envs/report.yaml"
     params:
-        config=config_subset(*JUDGE_SECTIONS),
+        config=config_subset(*TEACHER_SECTIONS),
     script:
         "../scripts/judge_agreement_table.py"
 
