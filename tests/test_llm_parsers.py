@@ -1,5 +1,7 @@
 """Parsers and prompt templates: realistic model answers in many formats, and arbitrary text."""
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,6 +90,15 @@ Solution: e is 11, that is \\boxed{{11}}.
 
 ---
 Note: both subproblems only use values from the reference solution.""",
+    "a JSON list in a code fence": "Here is the decomposition:\n```json\n"
+    + json.dumps(
+        [
+            {"Problem": FIRST[0], "Solution": "c = 14, so \\boxed{14}"},
+            {"Problem": SECOND[0], "Solution": "e = 11, so \\boxed{11}"},
+        ],
+        indent=2,
+    )
+    + "\n```",
     "markers with markdown bullets": f"""- [[SUBTASK 1]]
 - Problem: {FIRST[0]}
 - Solution: so \\boxed{{14}}
@@ -132,6 +143,7 @@ def test_decomposition_failures_are_reasons():
         ("0", False),
         ("**1**", True),
         ("Verdict: 0\n\nOn reflection, they agree after rounding.\nVerdict: 1", True),
+        ("\\boxed{0}", False),
     ],
 )
 def test_final_verdicts(text, verdict):

@@ -11,6 +11,7 @@ Mode-neutral: the simulated world's answers and a real model's go through the sa
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,6 +151,9 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
     Items without a problem, a solution or a boxed answer are left out, their reasons in ``dropped``;
     more items than ``expected`` is a failure (the model did not do what was asked).
     """
+    from_json = _json_items(text)
+    if from_json is not None:
+        return _subtasks_from(from_json, expected)
     items: list[_Item] = []
     current: _Item | None = None
 
@@ -181,10 +185,14 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
         if ends and current is not None:
             current.section = None
 
+    return _subtasks_from([("\n".join(i.problem), "\n".join(i.solution)) for i in items], expected)
+
+
+def _subtasks_from(items: list[tuple[str, str]], expected: int | None) -> Parsed:
     subtasks, dropped = [], []
-    for item in items:
-        problem = clean("\n".join(item.problem))
-        solution = cut_after_answer(clean("\n".join(item.solution)))
+    for raw_problem, raw_solution in items:
+        problem = clean(raw_problem)
+        solution = cut_after_answer(clean(raw_solution))
         if not problem and not solution:
             continue  # a header with nothing under it, e.g. a repeated title
         answer = boxed_answer(solution) if solution else None
@@ -203,6 +211,27 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
     return Parsed(subtasks, None, tuple(dropped))
 
 
+_JSON_ARRAY = re.compile(r"\[\s*\{.*\}\s*\]", re.DOTALL)
+
+
+def _json_items(text: str) -> list[tuple[str, str]] | None:
+    """(problem, solution) pairs when the answer is a JSON list of objects with those keys (some
+    models answer in JSON whatever the prompt asks); None when it is not."""
+    m = _JSON_ARRAY.search(text)
+    if not m:
+        return None
+    try:
+        data = json.loads(m[0])
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        return None
+    keys = [{k.lower(): v for k, v in d.items()} for d in data]
+    if not all("problem" in d and "solution" in d for d in keys):
+        return None
+    return [(str(d["problem"]), str(d["solution"])) for d in keys]
+
+
 # ---------------------------------------------------------------- verdicts and counts
 
 _TRUE = {"1", "yes", "true", "correct", "right", "valid", "agree", "agrees", "\u2713", "\u2714"}
@@ -217,7 +246,10 @@ def _labelled(text: str, labels: str) -> list[str]:
 
 
 def _bare_token(text: str) -> str | None:
-    """The answer when the whole reply is one token ("1", "**Yes.**")."""
+    """The answer when the whole reply is one token ("1", "**Yes.**") or boxes one (``\\boxed{1}``)."""
+    boxed = boxed_answer(text)
+    if boxed is not None and boxed.lower() in _TRUE | _FALSE | _NOT_APPLICABLE:
+        return boxed.lower()
     stripped = re.sub(r"^[\s\"'`*_.(\[]+|[\s\"'`*_.!)\]]+$", "", text).lower()
     return stripped if stripped in _TRUE | _FALSE | _NOT_APPLICABLE else None
 
