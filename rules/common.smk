@@ -41,6 +41,7 @@ DATA_SECTIONS = [
     "decomposition",
     "teachers",
     "sampling",
+    "llm",
     "sets",
 ]
 TEACHER_SECTIONS = [
@@ -50,6 +51,7 @@ TEACHER_SECTIONS = [
     "decomposition",
     "teachers",
     "sampling",
+    "llm",
 ]
 RESULT_SECTIONS = [*DATA_SECTIONS, "student", "training", "extra_runs", "evaluation"]
 
@@ -70,14 +72,34 @@ wildcard_constraints:
 LOCAL_MODEL_BACKENDS = {"transformers", "vllm"}
 
 
-def on_head_node(role):
-    """True unless ``role``'s backend generates with a model on the job's own machine."""
-    return BACKENDS[role] not in LOCAL_MODEL_BACKENDS
+# The llm.roles entry of a seam whose name differs from its role's.
+LLM_ROLE_OF = {"step_judge_check": "step_judge"}
+
+
+def on_head_node(*roles):
+    """True unless a backend of ``roles`` generates with a model on the job's own machine (an llm
+    role runs where its endpoint's backend does)."""
+    return all(_on_head_node(role) for role in roles)
+
+
+def _on_head_node(role):
+    backend = BACKENDS[role]
+    if backend == "llm":
+        endpoint = config["llm"]["roles"][LLM_ROLE_OF.get(role, role)]["endpoint"]
+        backend = config["llm"]["endpoints"][endpoint]["backend"]
+    return backend not in LOCAL_MODEL_BACKENDS
+
+
+# Of the llm section only what changes answers: the cache, replay and client settings do not.
+LLM_ANSWER_KEYS = ("endpoints", "roles")
 
 
 def config_subset(*sections):
     """Canonical copy of some config sections, for params and provenance records."""
-    return canonical({section: config[section] for section in sections})
+    subset = {section: config[section] for section in sections}
+    if "llm" in subset:
+        subset["llm"] = {k: config["llm"][k] for k in LLM_ANSWER_KEYS}
+    return canonical(subset)
 
 
 def tasks_of_kind(wildcards):
@@ -87,10 +109,109 @@ def tasks_of_kind(wildcards):
     return A.FILTERED_SUBTASKS
 
 
+def llm_role(role, model=None, endpoint=None, world=None):
+    """What a role's LLM answers depend on (guiding.llm.roles.RoleSpec): its endpoint's backend and
+    settings, the model and the sampling. ``world`` holds what the in-process simulated endpoint
+    needs to answer this role (the teachers' errors, the decomposition's settings); the cache path
+    and client settings change no answer and stay out (run_step hands them to the job).
+    """
+    spec = config["llm"]["roles"][role]
+    name = endpoint or spec["endpoint"]
+    where = config["llm"]["endpoints"][name]
+    settings = dict(where["settings"])
+    for key in ("base_url", "api_key_env"):
+        if key in where:
+            settings[key] = where[key]
+    if where["backend"] == "simulated":
+        settings.update(world or {})
+    sampling = {k: spec[k] for k in ("temperature", "top_p", "max_tokens") if k in spec}
+    return canonical(
+        {
+            "backend": where["backend"],
+            "endpoint": name,
+            "model": model or spec["model"],
+            "settings": settings,
+            **sampling,
+        }
+    )
+
+
+def simulated_teachers(*names):
+    """The simulated world's teachers by name: what makes their answers (not ``stands_for``)."""
+    return {
+        name: {k: config["teachers"][name][k] for k in ("step_error", "error_style")}
+        for name in names
+    }
+
+
 def teacher_settings(wildcards):
     """A teacher's settings that change its samples (``stands_for`` is a note for readers)."""
     teacher = config["teachers"][wildcards.teacher]
-    return canonical({k: v for k, v in teacher.items() if k != "stands_for"})
+    if BACKENDS["teacher"] == "llm":
+        model = teacher.get("model", wildcards.teacher)
+        world = {"teachers": simulated_teachers(wildcards.teacher)}
+        return {"llm": llm_role("teacher", model, teacher.get("endpoint"), world)}
+    return canonical(simulated_teachers(wildcards.teacher)[wildcards.teacher])
+
+
+def rewriter_settings(wildcards):
+    """The teacher that rewrites a reference where no sample is correct (None: the reference as it is)."""
+    if BACKENDS["rewriter"] == "none":
+        return None
+    teacher = config["teachers"][wildcards.teacher]
+    model = teacher.get("model", wildcards.teacher)
+    world = {"teachers": simulated_teachers(wildcards.teacher)}
+    llm = llm_role("rewriter", model, teacher.get("endpoint"), world)
+    return {
+        "backend": BACKENDS["rewriter"],
+        "settings": {"llm": llm, "seed": config["sampling"]["seed"]},
+    }
+
+
+def decomposition_settings():
+    """What changes the subtasks: the split rule and seed, and how subtasks are stated."""
+    decomposition = config["decomposition"]
+    settings = {
+        "two_parts_up_to": decomposition["two_parts_up_to"],
+        "seed": decomposition["seed"],
+    }
+    # Subtasks are stated like the world's tasks (shuffled or not).
+    shuffle = config["world"]["shuffle_definitions"]
+    if BACKENDS["decomposer"] == "llm":
+        return {**settings, "llm": llm_role("decomposer", world={"shuffle": shuffle})}
+    return {**settings, "shuffle": shuffle}
+
+
+def subtask_filter_settings():
+    """What changes the filters' verdicts."""
+    decomposition = config["decomposition"]
+    if BACKENDS["subtask_filter"] == "llm":
+        world = {"near_duplicate_fraction": decomposition["max_fraction"]}
+        return {
+            "min_steps": decomposition["min_steps"],
+            "llm": llm_role("subtask_filter", world=world),
+        }
+    return {k: decomposition[k] for k in ("min_steps", "max_fraction")}
+
+
+def second_opinions():
+    """The final-result judge and the second step judge stored beside the verdicts, where configured."""
+    out = {}
+    for role in ("final_judge", "step_judge_check"):
+        backend = BACKENDS[role]
+        if backend == "none":
+            continue
+        settings = (
+            {"llm": llm_role(LLM_ROLE_OF.get(role, role))} if backend == "llm" else {}
+        )
+        out[role] = {"backend": backend, "settings": settings}
+    return canonical(out)
+
+
+def paraphraser_settings():
+    if BACKENDS["paraphraser"] == "llm":
+        return {"llm": llm_role("paraphraser")}
+    return {}
 
 
 def error_rate_set_inputs(wildcards):

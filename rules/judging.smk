@@ -10,11 +10,12 @@ rule judge_solutions:
         judged=A.JUDGED,
     log:
         "results/logs/judge_solutions/{teacher}_{kind}.log",
-    localrule: on_head_node("step_judge")
+    localrule: on_head_node("step_judge", "final_judge", "step_judge_check")
     conda:
         "../envs/data.yaml"
     params:
         step_judge=BACKENDS["step_judge"],
+        second_opinions=second_opinions(),
     script:
         "../scripts/judge_solutions.py"
 
@@ -28,12 +29,13 @@ rule make_pairs:
         pair_stats=A.PAIR_STATS,
     log:
         "results/logs/make_pairs/{teacher}_{kind}.log",
-    localrule: True
+    localrule: on_head_node("rewriter")
     conda:
         "../envs/data.yaml"
     params:
         seed=config["sampling"]["seed"],
         # Judges the reference's steps when it stands in for a correct sample.
         step_judge=BACKENDS["step_judge"],
+        rewriter=rewriter_settings,
     script:
         "../scripts/make_pairs.py"

@@ -48,6 +48,28 @@ rule teachers_table:
         "../scripts/teachers_table.py"
 
 
+rule judge_agreement_table:
+    input:
+        judged=expand(A.JUDGED, teacher=TEACHERS, kind=A.KINDS),
+    output:
+        csv=report(
+            A.fill(A.TABLE, table="judge_agreement", ext="csv"),
+            caption="../report/judge_agreement.rst",
+            category="Data",
+        ),
+        md=A.fill(A.TABLE, table="judge_agreement", ext="md"),
+        provenance_json=A.fill(A.TABLE, table="judge_agreement", ext="provenance.json"),
+    log:
+        "results/logs/judge_agreement_table.log",
+    localrule: True
+    conda:
+        "../envs/report.yaml"
+    params:
+        config=config_subset(*TEACHER_SECTIONS),
+    script:
+        "../scripts/judge_agreement_table.py"
+
+
 rule result_tables:
     input:
         graded=expand(A.GRADED, model=MODELS, bench=BENCHMARKS),

@@ -31,6 +31,7 @@ rule paraphrase_set:
     params:
         backend=BACKENDS["paraphraser"],
         seed=config["sets"]["seed"],
+        settings=paraphraser_settings(),
     script:
         "../scripts/paraphrase_set.py"
 

@@ -22,6 +22,7 @@ rule decompose_tasks:
         hard_tasks=A.fill(A.TASKS, split="train_hard"),
     output:
         decomposed=A.DECOMPOSED_SUBTASKS,
+        report=A.DECOMPOSE_REPORT,
     log:
         "results/logs/decompose_tasks.log",
     localrule: on_head_node("decomposer")
@@ -29,12 +30,7 @@ rule decompose_tasks:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["decomposer"],
-        decomposition={
-            "two_parts_up_to": config["decomposition"]["two_parts_up_to"],
-            "seed": config["decomposition"]["seed"],
-            # Subtasks are stated like the world's tasks (shuffled or not).
-            "shuffle": config["world"]["shuffle_definitions"],
-        },
+        decomposition=decomposition_settings(),
     script:
         "../scripts/decompose_tasks.py"
 
@@ -53,9 +49,6 @@ rule filter_subtasks:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["subtask_filter"],
-        subtask_filter={
-            "min_steps": config["decomposition"]["min_steps"],
-            "max_fraction": config["decomposition"]["max_fraction"],
-        },
+        subtask_filter=subtask_filter_settings(),
     script:
         "../scripts/filter_subtasks.py"

@@ -6,6 +6,7 @@ rule sample_solutions:
         tasks=tasks_of_kind,
     output:
         samples=A.SAMPLES,
+        report=A.SAMPLE_REPORT,
     log:
         "results/logs/sample_solutions/{teacher}_{kind}.log",
     localrule: on_head_node("teacher")

@@ -121,6 +121,8 @@ def test_the_list_of_sft_config_fields_matches_the_installed_trl():
         (lambda c: c["training"]["stage1"].pop("bf16"), "bf16"),
         (lambda c: c["backends"].update(teacher="gpt"), "teacher"),
         (lambda c: c.update(extra_key=True), "extra_key"),
+        (lambda c: c.setdefault("llm", {}).update(roles={"grader": {}}), "grader"),
+        (lambda c: c.setdefault("llm", {}).update(endpoints={"x": {"backend": "anthropic"}}), "backend"),
     ],
 )
 def test_schema_errors_name_the_offending_key(mutate, named):
@@ -179,6 +181,21 @@ def test_schema_errors_name_the_offending_key(mutate, named):
             ),
             "evaluation.benchmarks.eval_easy.label: 'x' is also the label of 'eval_hard'",
         ),
+        # LLM roles and teachers name endpoints that exist; an openai endpoint needs its URL.
+        (
+            lambda c: c.setdefault("llm", {}).update(
+                roles={"teacher": {"endpoint": "gpt", "model": "m", "temperature": 1, "max_tokens": 9}}
+            ),
+            "llm.roles.teacher.endpoint: 'gpt' is not among llm.endpoints",
+        ),
+        (lambda c: c["teachers"]["main"].update(endpoint="nowhere"), "teachers.main.endpoint: 'nowhere'"),
+        (
+            lambda c: c.setdefault("llm", {}).update(
+                endpoints={"simulated": {"backend": "simulated"}, "api": {"backend": "openai"}}
+            ),
+            "llm.endpoints.api.base_url",
+        ),
+        (lambda c: c.setdefault("llm", {}).update(cache="results/cache.sqlite"), "llm.cache: 'results/cache.sqlite'"),
     ],
 )
 def test_cross_field_errors_name_the_key(mutate, message):

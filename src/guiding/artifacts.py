@@ -18,7 +18,7 @@ KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and thei
 WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
-DATA_TABLES = ("data_sets", "teachers")
+DATA_TABLES = ("data_sets", "teachers", "judge_agreement")
 TABLE_FORMATS = ("csv", "md", "provenance.json")
 
 PARAPHRASE_PREFIX = "para-"
@@ -29,9 +29,11 @@ STAGE2_PREFIX = "stage2-"
 
 TASKS = "results/data/tasks/{split}.jsonl"
 DECOMPOSED_SUBTASKS = "results/data/subtasks/decomposed.jsonl"
+DECOMPOSE_REPORT = "results/data/subtasks/decompose_report.json"  # tasks decomposed, answers dropped by reason
 FILTERED_SUBTASKS = "results/data/subtasks/filtered.jsonl"
 SUBTASK_FILTER_REPORT = "results/data/subtasks/filter_report.json"
 SAMPLES = "results/data/samples/{teacher}/{kind}.jsonl"
+SAMPLE_REPORT = "results/data/samples/{teacher}/{kind}.report.json"  # samples asked, written, dropped by reason
 JUDGED = "results/data/judged/{teacher}/{kind}.jsonl"
 PAIRS = "results/data/pairs/{teacher}/{kind}.jsonl"
 PAIR_STATS = "results/data/pairs/{teacher}/{kind}.stats.json"

@@ -12,11 +12,21 @@ import importlib
 # role -> backend name -> "module:class". The embedded default's names are the schema defaults.
 IMPLEMENTATIONS: dict[str, dict[str, str]] = {
     "task_source": {"world": "guiding.tasks.embedded:WorldTaskSource"},
-    "decomposer": {"world": "guiding.tasks.embedded:ChainDecomposer"},
-    "subtask_filter": {"exact": "guiding.tasks.embedded:ExactSubtaskFilter"},
-    "teacher": {"simulated": "guiding.teachers.embedded:SimulatedTeacher"},
-    "step_judge": {"exact": "guiding.judging.embedded:ExactStepJudge"},
-    "paraphraser": {"template": "guiding.supervision.embedded:TemplateParaphraser"},
+    # "llm": the same role asked of a model through the cached generation interface (guiding.llm),
+    # with the endpoint and sampling of config llm.roles.<role>.
+    "decomposer": {"world": "guiding.tasks.embedded:ChainDecomposer", "llm": "guiding.tasks.llm:LLMDecomposer"},
+    "subtask_filter": {
+        "exact": "guiding.tasks.embedded:ExactSubtaskFilter",
+        "llm": "guiding.tasks.llm:LLMSubtaskFilter",
+    },
+    "teacher": {"simulated": "guiding.teachers.embedded:SimulatedTeacher", "llm": "guiding.teachers.llm:LLMTeacher"},
+    "step_judge": {"exact": "guiding.judging.embedded:ExactStepJudge", "llm": "guiding.judging.llm:LLMStepJudge"},
+    "final_judge": {"llm": "guiding.judging.llm:LLMFinalJudge"},
+    "rewriter": {"llm": "guiding.judging.llm:LLMRewriter"},
+    "paraphraser": {
+        "template": "guiding.supervision.embedded:TemplateParaphraser",
+        "llm": "guiding.supervision.llm:LLMParaphraser",
+    },
     "student_base": {
         "tiny": "guiding.student.embedded:TinyStudentBase",
         "pretrained": "guiding.student.pretrained:PretrainedStudentBase",

@@ -11,7 +11,7 @@ import difflib
 import math
 import os
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -265,12 +265,37 @@ def check_config(config: dict) -> None:
     _check_compute(config)
     _check_student(config)
     _check_benchmarks(config)
+    _check_llm(config)
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:
             raise ConfigError(f"extra_runs.{name}.set: {run['set']!r} is not a set this config builds")
         _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
     stage2_runs(config)
+
+
+def _check_llm(config: dict) -> None:
+    """Every role and teacher names an endpoint that exists; endpoints have what their backend needs;
+    the cache lies outside the rules' outputs."""
+    llm = config["llm"]
+    endpoints = llm["endpoints"]
+    for role, spec in llm["roles"].items():
+        if spec["endpoint"] not in endpoints:
+            raise ConfigError(
+                f"llm.roles.{role}.endpoint: {spec['endpoint']!r} is not among llm.endpoints {sorted(endpoints)}"
+            )
+    for name, teacher in config["teachers"].items():
+        if "endpoint" in teacher and teacher["endpoint"] not in endpoints:
+            raise ConfigError(
+                f"teachers.{name}.endpoint: {teacher['endpoint']!r} is not among llm.endpoints {sorted(endpoints)}"
+            )
+    for name, endpoint in endpoints.items():
+        if endpoint["backend"] == "openai" and "base_url" not in endpoint:
+            raise ConfigError(f"llm.endpoints.{name}.base_url: an openai endpoint needs the server's base URL")
+        if endpoint["backend"] != "openai" and ("base_url" in endpoint or "api_key_env" in endpoint):
+            raise ConfigError(f"llm.endpoints.{name}: base_url and api_key_env are for openai endpoints only")
+    if PurePosixPath(llm["cache"]).parts[:1] == ("results",):
+        raise ConfigError(f"llm.cache: {llm['cache']!r} lies under results/, among the rules' outputs; put it outside")
 
 
 def canonical(value):

@@ -59,6 +59,10 @@ def step_arguments(step: Callable, *, input, output, params, wildcards, threads,
 def run_step(snakemake, step: Callable) -> None:
     """Log to the rule's log file, then call ``step`` with the job's named files and settings."""
     log_to_file(snakemake.log[0])
+    if "llm" in snakemake.config:  # how this job sends LLM requests: not a param, it changes no answer
+        from ..llm.roles import Runtime, set_runtime
+
+        set_runtime(Runtime.from_config(snakemake.config["llm"]))
     step(
         **step_arguments(
             step,

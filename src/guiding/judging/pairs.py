@@ -1,8 +1,9 @@
 """One correct and one incorrect solution per task, as the paper keeps them.
 
 A task with no incorrect sample is dropped (it cannot serve an error-rate grid). A task
-with no correct sample gets the reference solution written out by the teacher in its own
-format (the paper has the teacher rewrite the reference in its own words).
+with no correct sample gets the reference solution rewritten by the teacher in its own words (as
+the paper does) when a rewriter is given, else the reference as it is; a rewrite that fails falls
+back to the reference, which is correct by definition.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from .seams import StepJudge
+from .seams import Rewriter, StepJudge
 
 
-def build_pairs(tasks: list[dict], judged: list[dict], seed: int, step_judge: StepJudge) -> tuple[list[dict], dict]:
+def build_pairs(
+    tasks: list[dict], judged: list[dict], seed: int, step_judge: StepJudge, rewriter: Rewriter | None = None
+) -> tuple[list[dict], dict]:
     samples = defaultdict(list)
     for s in judged:
         samples[s["task_id"]].append(s)
-    pairs, stats = [], {"tasks": len(tasks), "dropped_no_incorrect": 0, "reference_rewritten": 0}
+    needs_rewrite = [t for t in tasks if samples[t["id"]] and not any(s["correct"] for s in samples[t["id"]])]
+    rewrites = dict(zip((t["id"] for t in needs_rewrite), rewriter.rewrite_all(needs_rewrite))) if rewriter else {}
+    pairs, stats = [], {"tasks": len(tasks), "dropped_no_incorrect": 0, "reference_rewritten": 0, "rewrite_failed": 0}
     for task in tasks:
         rng = random.Random(f"{seed}:pair:{task['id']}")
         ordered = sorted(samples[task["id"]], key=lambda s: s["sample"])
@@ -31,8 +36,11 @@ def build_pairs(tasks: list[dict], judged: list[dict], seed: int, step_judge: St
             good = {"solution": chosen["solution"], "step_verdicts": chosen["step_verdicts"], "source": "sample"}
         else:
             stats["reference_rewritten"] += 1
-            verdicts = step_judge.judge_steps(task, task["solution"])
-            good = {"solution": task["solution"], "step_verdicts": verdicts, "source": "reference"}
+            text = rewrites.get(task["id"])
+            if rewriter is not None and text is None:
+                stats["rewrite_failed"] += 1
+            text, source = (text, "rewritten") if text is not None else (task["solution"], "reference")
+            good = {"solution": text, "step_verdicts": step_judge.judge_steps(task, text), "source": source}
         bad = rng.choice(incorrect)
         pairs.append(
             {

@@ -7,6 +7,7 @@ request left hanging past the client's timeout, a connection dropped without an 
 count of what it was asked (``GET /stats``, and one JSON line per request with ``--log``).
 
     guiding serve --backend echo --port 8000 --latency 0.2 --fault-rate 0.2
+    guiding serve --backend simulated --option "teachers={main: {step_error: 0.15, error_style: slip}}"
     python -m guiding.llm.serve ...     # the same
 
 aiohttp: its HTTP parser is compiled, so the server costs little next to the client it is
@@ -264,7 +265,7 @@ class Server:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", default="echo", help="echo, transformers, vllm, openai or module:Class")
+    parser.add_argument("--backend", default="echo", help="echo, simulated, transformers, vllm, openai or module:Class")
     parser.add_argument(
         "--option",
         action="append",

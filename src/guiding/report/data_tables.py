@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
@@ -70,3 +71,57 @@ def teachers_table(
     df = pd.DataFrame(rows).sort_values(["teacher", "kind"])
     write_table(df, csv, md, "Teachers: configured vs measured per-step error, outcome error of samples")
     write_provenance(provenance_json, [*judged_paths, *pair_stats_paths], config, outputs=[csv, md])
+
+
+def _share(counts: dict, part: str, whole: str) -> float:
+    """``part`` in percent of ``whole`` (NaN when there is no whole: not measured)."""
+    return 100 * counts[part] / counts[whole] if counts[whole] else math.nan
+
+
+def judge_agreement_table(*, judged: list[str], csv: str, md: str, provenance_json: str, config: dict) -> None:
+    """Per teacher and kind: how often the second opinions agree with the verdicts the sets use.
+
+    Final results: the final-result judge (``judge_correct``) against the answer module; its N/A
+    answers are counted apart. Steps: the second step judge (``check_step_verdicts``) against the
+    step judge whose labels give the step-wise error rates (exact in the synthetic world: the
+    truth), step by step where both gave a verdict, and the step-wise error rate each one measures.
+    A column is empty where that second opinion is not configured.
+    """
+    import pandas as pd
+
+    rows = []
+    for path in judged:
+        names = parse(JUDGED, path)
+        c = defaultdict(int)
+        for sample in read_jsonl(path):
+            c["samples"] += 1
+            if sample.get("judge_correct") is not None:
+                c["final_compared"] += 1
+                c["final_agree"] += sample["judge_correct"] == sample["correct"]
+            elif "judge_correct" in sample:
+                c["final_na"] += 1
+            if "check_step_verdicts" in sample:
+                for truth, check in zip(sample["step_verdicts"], sample["check_step_verdicts"]):
+                    if truth is None or check is None:
+                        continue
+                    c["steps_compared"] += 1
+                    c["steps_agree"] += truth == check
+                    c["truth_wrong"] += truth is False
+                    c["check_wrong"] += check is False
+        rows.append(
+            {
+                "teacher": names["teacher"],
+                "kind": names["kind"],
+                "samples": c["samples"],
+                "final_compared": c["final_compared"],
+                "final_agreement_%": _share(c, "final_agree", "final_compared"),
+                "final_judge_na": c["final_na"],
+                "steps_compared": c["steps_compared"],
+                "step_agreement_%": _share(c, "steps_agree", "steps_compared"),
+                "stepwise_ER_step_judge_%": _share(c, "truth_wrong", "steps_compared"),
+                "stepwise_ER_second_judge_%": _share(c, "check_wrong", "steps_compared"),
+            }
+        )
+    df = pd.DataFrame(rows).sort_values(["teacher", "kind"])
+    write_table(df, csv, md, "Judge agreement: second opinions against the verdicts the sets use")
+    write_provenance(provenance_json, judged, config, outputs=[csv, md])

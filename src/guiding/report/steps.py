@@ -1,6 +1,6 @@
 """Step functions of rules/report.smk (the tables are built in the modules named for them)."""
 
-from .data_tables import data_sets_table, teachers_table
+from .data_tables import data_sets_table, judge_agreement_table, teachers_table
 from .result_tables import result_tables
 
-__all__ = ["data_sets_table", "teachers_table", "result_tables"]
+__all__ = ["data_sets_table", "judge_agreement_table", "teachers_table", "result_tables"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 
-from .seams import Paraphraser
+from .seams import Paraphraser, paraphrase_all
 
 
 class SetBuildError(ValueError):
@@ -85,10 +85,11 @@ def build_error_rate_items(pairs: list[dict], task_ids: list[str], error_rate: i
 
 
 def paraphrase_items(items: list[dict], paraphraser: Paraphraser, name: str) -> list[dict]:
-    """A paraphrased copy of a set: new wording of problem and solution, the same verdicts."""
+    """A paraphrased copy of a set: new wording of problem and solution, the same verdicts. An item
+    whose paraphrase failed keeps its wording (``paraphrased`` false), so the set keeps its error rate."""
     return [
-        {**item, "id": f"{name}/{item['task_id']}", **paraphraser.paraphrase(item), "paraphrased": True}
-        for item in items
+        {**item, "id": f"{name}/{item['task_id']}", **(new or {}), "paraphrased": new is not None}
+        for item, new in zip(items, paraphrase_all(paraphraser, items))
     ]
 
 

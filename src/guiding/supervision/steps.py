@@ -46,8 +46,10 @@ def build_error_rate_set(
     log.info("set %s: %s", name, describe_set(items))
 
 
-def paraphrase_set(*, base_set: str, paraphrased: str, base: str, backend: str, seed: int) -> None:
-    paraphraser = backends.create("paraphraser", backend, seed=seed)
+def paraphrase_set(
+    *, base_set: str, paraphrased: str, base: str, backend: str, seed: int, settings: dict | None = None
+) -> None:
+    paraphraser = backends.create("paraphraser", backend, seed=seed, **(settings or {}))
     write_jsonl(paraphrased, paraphrase_items(read_jsonl(base_set), paraphraser, f"para-{base}"))
 
 

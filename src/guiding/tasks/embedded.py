@@ -105,15 +105,24 @@ _DEFINED = re.compile(r"Let ([a-z]) = ")
 _USED = re.compile(r"Let [a-z] = ([a-z]) ")
 
 
+def ill_defined(problem: str) -> bool:
+    """The problem uses a variable that its own statement never defines."""
+    return not set(_USED.findall(problem)) <= set(_DEFINED.findall(problem))
+
+
+def near_duplicate(n_steps: int, parent_steps: int, max_fraction: float) -> bool:
+    """A subtask covering ``max_fraction`` of its hard task's steps or more asks for nearly the same work."""
+    return n_steps >= max_fraction * parent_steps
+
+
 def subtask_problems(subtask: dict, parent: dict, min_steps: int, max_fraction: float) -> list[str]:
     """Reasons to drop ``subtask``; an empty list means it passes every filter."""
     reasons = []
-    defined = set(_DEFINED.findall(subtask["problem"]))
-    if not set(_USED.findall(subtask["problem"])) <= defined:
+    if ill_defined(subtask["problem"]):
         reasons.append("ill_defined")  # uses a variable its own statement never defines
     if subtask["n_steps"] < min_steps:
         reasons.append("too_few_steps")
-    if subtask["n_steps"] >= max_fraction * parent["n_steps"]:
+    if near_duplicate(subtask["n_steps"], parent["n_steps"], max_fraction):
         reasons.append("near_duplicate")
     # No new information: the start value must be the parent's own intermediate result.
     sub, full = Program.from_dict(subtask["program"]), Program.from_dict(parent["program"])

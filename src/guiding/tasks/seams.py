@@ -25,3 +25,20 @@ class SubtaskFilter(Protocol):
     def problems(self, subtask: dict, parent: dict) -> list[str]:
         """Reasons to drop ``subtask`` (e.g. ill_defined, too_few_steps, near_duplicate); [] keeps it."""
         ...
+
+
+def decompose_all(decomposer: Decomposer, tasks: list[dict]) -> tuple[list[dict], dict[str, int]]:
+    """Every task's subtasks in task order and the drops by reason: the decomposer's own batch
+    (``decompose_all``, e.g. concurrent LLM requests) when it has one, else one task at a time."""
+    batch = getattr(decomposer, "decompose_all", None)
+    if batch is not None:
+        return batch(tasks)
+    return [sub for task in tasks for sub in decomposer.decompose(task)], {}
+
+
+def problems_all(check: SubtaskFilter, pairs: list[tuple[dict, dict]]) -> list[list[str]]:
+    """Each (subtask, parent)'s reasons to drop, in order: the filter's batch when it has one."""
+    batch = getattr(check, "problems_all", None)
+    if batch is not None:
+        return batch(pairs)
+    return [check.problems(sub, parent) for sub, parent in pairs]

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from .. import backends
 from ..core.io import read_jsonl, write_json, write_jsonl
+from .seams import decompose_all, problems_all
 
 log = logging.getLogger("guiding")
 
@@ -24,11 +25,18 @@ def generate_tasks(
         log.info("%s: %d tasks", split, len(splits[split]))
 
 
-def decompose_tasks(*, hard_tasks: str, decomposed: str, backend: str, decomposition: dict) -> None:
+def decompose_tasks(*, hard_tasks: str, decomposed: str, report: str, backend: str, decomposition: dict) -> None:
+    """The subtasks, and a report of the tasks decomposed and the answers dropped (by reason)."""
     decomposer = backends.create("decomposer", backend, **decomposition)
-    subtasks = [sub for task in read_jsonl(hard_tasks) for sub in decomposer.decompose(task)]
+    tasks = read_jsonl(hard_tasks)
+    subtasks, drops = decompose_all(decomposer, tasks)
     write_jsonl(decomposed, subtasks)
-    log.info("%d subtasks", len(subtasks))
+    decomposed_tasks = len({s["parent_id"] for s in subtasks})
+    write_json(
+        report,
+        {"tasks": len(tasks), "decomposed": decomposed_tasks, "subtasks": len(subtasks), "dropped_by_reason": drops},
+    )
+    log.info("%d subtasks of %d tasks, dropped %s", len(subtasks), decomposed_tasks, drops)
 
 
 def filter_subtasks(
@@ -38,8 +46,8 @@ def filter_subtasks(
     check = backends.create("subtask_filter", backend, **subtask_filter)
     parents = {t["id"]: t for t in read_jsonl(hard_tasks)}
     passed, dropped = [], defaultdict(int)
-    for sub in read_jsonl(decomposed):
-        reasons = check.problems(sub, parents[sub["parent_id"]])
+    subtasks = read_jsonl(decomposed)
+    for sub, reasons in zip(subtasks, problems_all(check, [(s, parents[s["parent_id"]]) for s in subtasks])):
         for reason in reasons:
             dropped[reason] += 1
         if not reasons:

@@ -14,3 +14,17 @@ class Teacher(Protocol):
         Samples are reproducible: the same (teacher, task, sample) gives the same text.
         """
         ...
+
+
+def solve_all(teacher: Teacher, tasks: list[dict], k: int) -> tuple[list[dict], dict[str, int]]:
+    """``k`` samples per task in task order and the drops by reason: the teacher's own batch
+    (``solve_all``, e.g. concurrent LLM requests) when it has one, else one ``solve`` at a time."""
+    batch = getattr(teacher, "solve_all", None)
+    if batch is not None:
+        return batch(tasks, k)
+    samples = [
+        {"task_id": task["id"], "teacher": teacher.name, "sample": i, "solution": teacher.solve(task, i)}
+        for task in tasks
+        for i in range(k)
+    ]
+    return samples, {}

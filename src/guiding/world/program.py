@@ -183,6 +183,65 @@ def make_task(task_id: str, program: Program, rng: random.Random, kind: str, shu
     }
 
 
+# ---------------------------------------------------------------- reading
+
+_CONSTANT = re.compile(r"(?:Let|Set|Define|We have) ([a-z]) = (-?\d+)[.?]")
+_DERIVED = re.compile(r"(?:Let|Set|Define|We have) ([a-z]) = ([a-z]) ([-+*]) (\d+)[.?]")
+_ASK = re.compile(r"(?:Find|What is|Compute|Determine the value of) ([a-z])[.?]")
+
+
+def read_problem(text: str) -> Program | None:
+    """The program that a problem states (the inverse of ``render_problem``, paraphrases too), or
+    None when the text is no well-defined problem: no question, a variable used but never defined,
+    a definition given twice, or a cycle."""
+    constants = {v: int(n) for v, n in _CONSTANT.findall(text)}
+    derived: dict[str, Step] = {}
+    for target, source, op, operand in _DERIVED.findall(text):
+        if target in derived or target in constants:
+            return None
+        derived[target] = Step(target, source, op, int(operand))
+    asks = _ASK.findall(text)
+    if len(asks) != 1 or len(constants) != len(_CONSTANT.findall(text)):
+        return None
+
+    def chain_to(var: str) -> tuple[str, list[Step]] | None:
+        steps: list[Step] = []
+        while var in derived:
+            steps.append(derived[var])
+            var = derived[var].source
+            if len(steps) > len(derived):
+                return None  # a cycle
+        return (var, steps[::-1]) if var in constants else None
+
+    main = chain_to(asks[0])
+    if main is None or not main[1]:
+        return None
+    start, steps = main
+    rest = {v: s for v, s in derived.items() if s not in steps}
+    others = [v for v in constants if v != start]
+    if not others:
+        return Program(start, constants[start], tuple(steps)) if not rest else None
+    if len(others) > 1:
+        return None
+    noise_start, noise = others[0], []
+    var = noise_start
+    while True:  # the distractor chain, from its start forward
+        nxt = [s for s in rest.values() if s.source == var]
+        if len(nxt) != 1:
+            break
+        noise.append(nxt[0])
+        var = nxt[0].target
+    if len(noise) != len(rest):
+        return None
+    return Program(start, constants[start], tuple(steps), (noise_start, constants[noise_start]), tuple(noise))
+
+
+def solution_steps(solution: str) -> list[str]:
+    """The written steps of a solution: its non-empty lines before the boxed answer."""
+    lines = [ln.strip() for ln in solution.strip().splitlines() if ln.strip()]
+    return [ln for ln in lines if not _ANSWER_LINE.search(ln)]
+
+
 # ---------------------------------------------------------------- checking
 
 _STEP_LINE = re.compile(
@@ -200,8 +259,7 @@ def check_steps(program: Program, solution: str) -> list[bool]:
     source (so a slip is counted once, where it happens, not again in every later step that
     carries it), and its arithmetic is right. Missing steps count as wrong.
     """
-    lines = [ln.strip() for ln in solution.strip().splitlines() if ln.strip()]
-    step_lines = [ln for ln in lines if not _ANSWER_LINE.search(ln)]
+    step_lines = solution_steps(solution)
     verdicts = []
     carried = program.start_value
     truth = program.values()

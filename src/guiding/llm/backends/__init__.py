@@ -70,6 +70,8 @@ BACKENDS: dict[str, str] = {
     "transformers": "guiding.llm.backends.transformers_local:TransformersBackend",
     "vllm": "guiding.llm.backends.vllm_offline:VLLMBackend",
     "echo": "guiding.llm.backends.echo:EchoBackend",
+    # The synthetic world answering the study's prompts; named by string, so guiding.llm never imports it.
+    "simulated": "guiding.world.chat:SimulatedChat",
 }
 
 

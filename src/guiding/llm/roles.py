@@ -1,0 +1,212 @@
+"""One role of the study asking its questions: templates in, parsed answers out, through the cache.
+
+A role (decomposer, teacher, judge, ...) is configured by an endpoint and its sampling; the
+stages' LLM implementations describe each question by its template fields, and ``ask`` turns them
+into keyed requests, sends the ones the cache lacks in one concurrent batch, and parses every
+answer. A request that failed within the failure budget, or an answer that could not be read,
+comes back as a ``Parsed`` with a reason: the caller drops the item and counts the reason, so a
+failure never becomes an empty sample.
+
+How requests are sent (cache path, replay, client settings) is the job's ``Runtime``, set once per
+job from config ``llm`` (``guiding.core.steps.run_step`` does it); none of it enters a key or a
+rule's params, since none of it changes an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .backends import create_backend
+from .cache import ResponseCache
+from .client import ClientSettings, generate
+from .parsers import PARSERS, Parsed, failed
+from .prompts import load
+from .requests import ChatRequest, Sampling, derive_seed
+
+log = logging.getLogger("guiding.llm")
+
+HTTP_BACKENDS = ("openai",)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How a job sends its requests (config ``llm`` minus the endpoints and roles)."""
+
+    cache: str = ".cache/llm/responses.sqlite"
+    """The response cache (SQLite, WAL): outside the rules' outputs, on a local disk."""
+    replay: bool = False
+    """Serve every answer from the cache; never build a client or read a key; a miss fails the job."""
+    failure_budget: float = 0.0
+    """Share of a batch's requests that may fail after retries; those items are dropped and counted."""
+    concurrency: int = 16
+    """Requests in flight at once (HTTP endpoints)."""
+    timeout_s: float = 120.0
+    """Per-request timeout (HTTP endpoints)."""
+    max_attempts: int = 6
+    """Attempts per request, the first included."""
+    backoff_s: float = 1.0
+    """Wait before the second attempt when the server names none (doubles each attempt, with jitter)."""
+
+    @classmethod
+    def from_config(cls, llm: dict) -> Runtime:
+        client = llm.get("client", {})
+        return cls(
+            cache=llm.get("cache", cls.cache),
+            replay=llm.get("replay", cls.replay),
+            failure_budget=llm.get("failure_budget", cls.failure_budget),
+            **{k: client[k] for k in ("concurrency", "timeout_s", "max_attempts", "backoff_s") if k in client},
+        )
+
+
+_runtime = Runtime()
+
+
+def set_runtime(runtime: Runtime) -> None:
+    """The runtime of every ``ask`` in this process (a Snakemake job sets it from config ``llm``)."""
+    global _runtime
+    _runtime = runtime
+
+
+def runtime() -> Runtime:
+    return _runtime
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """What a role's answers depend on: its endpoint, model and sampling (a rule param)."""
+
+    backend: str
+    """openai, vllm, transformers or simulated (guiding.llm.backends.BACKENDS)."""
+    endpoint: str
+    """The endpoint's name in config: its identity in request keys (a port or host may change)."""
+    model: str
+    """Model name sent; a teacher role sends the teacher's own model instead."""
+    settings: dict = field(default_factory=dict)
+    """The backend's own settings (base_url, api_key_env, model path, the simulated world's teachers)."""
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    seed: int = 0
+    """Base seed: each request's seed derives from (seed, item id, sample index)."""
+
+    @classmethod
+    def from_dict(cls, spec: dict) -> RoleSpec:
+        return cls(**spec)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One request of a role: the template's fields for one sample of one item."""
+
+    item_id: str
+    fields: dict
+    sample: int = 0
+    model: str | None = None
+    """Overrides the role's model (a teacher's own model)."""
+    parse_args: tuple = ()
+    """Extra arguments of the template's parser (e.g. the expected number of subtasks)."""
+
+
+@dataclass
+class Answers:
+    """One ``Parsed`` per question, in order, and the texts they were read from (None if failed)."""
+
+    parsed: list[Parsed]
+    texts: list[str | None]
+    finish_reasons: list[str | None]
+
+    def drops(self) -> dict[str, int]:
+        """Reasons of the answers that were not read, counted."""
+        return dict(sorted(Counter(p.reason for p in self.parsed if not p.ok).items()))
+
+
+def build_backend(spec: RoleSpec, run: Runtime):
+    settings = {**spec.settings, "endpoint": identity(spec)}
+    if spec.backend in HTTP_BACKENDS:
+        settings.setdefault("timeout_s", run.timeout_s)
+        settings.setdefault("concurrency", run.concurrency)
+    return create_backend(spec.backend, **settings)
+
+
+def identity(spec: RoleSpec) -> str:
+    """The endpoint's identity in request keys: its config name for an HTTP endpoint (a port may
+    change, the model behind it may not), the name and a digest of the settings for an engine that
+    runs here (a model path or the simulated world's teachers decide its answers)."""
+    if spec.backend in HTTP_BACKENDS:
+        return spec.endpoint
+    settings = json.dumps(spec.settings, sort_keys=True, separators=(",", ":"))
+    return f"{spec.endpoint}:{hashlib.sha256(settings.encode()).hexdigest()[:12]}"
+
+
+def build_requests(spec: RoleSpec, template_name: str, questions: Sequence[Question]) -> list[ChatRequest]:
+    template = load(template_name)
+    return [
+        ChatRequest.build(
+            endpoint=identity(spec),
+            model=q.model or spec.model,
+            messages=template.render(**q.fields),
+            sampling=Sampling(
+                temperature=spec.temperature,
+                top_p=spec.top_p,
+                max_tokens=spec.max_tokens,
+                seed=derive_seed(spec.seed, q.item_id, q.sample),
+            ),
+            sample=q.sample,
+            template=template.label,
+            item_id=q.item_id,
+        )
+        for q in questions
+    ]
+
+
+def ask(
+    spec: RoleSpec,
+    template_name: str,
+    questions: Sequence[Question],
+    parse: Callable[..., Parsed] | None = None,
+    run: Runtime | None = None,
+) -> Answers:
+    """Every question's parsed answer, in order; sent in one batch through the response cache."""
+    if not questions:
+        return Answers([], [], [])
+    run = run or _runtime
+    parse = parse or PARSERS[template_name]
+    requests = build_requests(spec, template_name, questions)
+    backend = build_backend(spec, run)
+    settings = ClientSettings(
+        replay=run.replay,
+        # A local engine or the simulated world keeps its own concurrency; HTTP endpoints get the client's.
+        concurrency=run.concurrency if spec.backend in HTTP_BACKENDS else None,
+        max_attempts=run.max_attempts,
+        backoff_s=run.backoff_s,
+        failure_budget=run.failure_budget,
+    )
+    Path(run.cache).parent.mkdir(parents=True, exist_ok=True)
+    with ResponseCache(run.cache) as cache:
+        generation = generate(requests, backend, cache, settings)
+    log.info("%s via %s: %s", template_name, spec.endpoint, generation.stats)
+    parsed, texts, finishes = [], [], []
+    for question, response in zip(questions, generation.responses):
+        if response is None:
+            parsed.append(failed("request_failed"))
+            texts.append(None)
+            finishes.append(None)
+            continue
+        texts.append(response.text)
+        finishes.append(response.finish_reason)
+        parsed.append(_safe_parse(parse, response.text, question.parse_args))
+    answers = Answers(parsed, texts, finishes)
+    if answers.drops():
+        log.info("%s: dropped %s", template_name, answers.drops())
+    return answers
+
+
+def _safe_parse(parse: Callable[..., Parsed], text: str, args: tuple) -> Parsed:
+    result = parse(text, *args)
+    return result if isinstance(result, Parsed) else failed("parser_returned_no_result")

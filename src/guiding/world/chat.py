@@ -1,0 +1,130 @@
+"""The ``simulated`` chat backend: the synthetic world's parts answer the study's prompts.
+
+It reads a prompt as a model would, except exactly: ``guiding.llm.prompts.identify`` finds the
+template and its fields, and the world's problems are a regular language (``read_problem``). It then
+answers in the output format the template asks for, with the embedded implementations doing the
+work: the exact decomposition, the simulated teachers (the request's ``model`` names the teacher,
+whose per-step error comes from config ``teachers``), the exact step checker, the exact filters and
+the template paraphraser. Every answer is determined by the request (its seed above all), so the
+embedded default runs the very same prompts, client, cache, parsers and filters as paper mode.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from ..answers import extract_answer
+from ..llm.backends import PermanentError
+from ..llm.prompts import identify
+from ..llm.requests import ChatRequest, Completion
+from ..supervision.embedded import paraphrase_problem, paraphrase_solution
+from ..tasks.embedded import decompose, ill_defined, near_duplicate
+from ..teachers.embedded import SimulatedTeacher
+from .program import check_steps, read_problem, reference_solution, solution_steps
+
+
+class SimulatedChat:
+    """Answers every template of ``guiding.llm.prompts`` for the synthetic world's problems."""
+
+    def __init__(
+        self,
+        endpoint: str = "simulated",
+        teachers: dict[str, dict] | None = None,
+        shuffle: bool = False,
+        near_duplicate_fraction: float = 0.8,
+        batch_size: int = 256,
+        concurrency: int = 1,
+    ):
+        self.identity = endpoint
+        # Only what makes a teacher's answers: its per-step error and error style.
+        self.teachers = {
+            name: SimulatedTeacher(name, float(t["step_error"]), t["error_style"])
+            for name, t in (teachers or {}).items()
+        }
+        self.shuffle, self.near_duplicate_fraction = shuffle, near_duplicate_fraction
+        self.batch_size, self.concurrency = batch_size, concurrency
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        out = []
+        for request in requests:
+            text = self.answer(request)
+            prompt = sum(len(content.split()) for _, content in request.messages)
+            out.append(Completion(text, "stop", prompt, len(text.split()), 0.0))
+        return out
+
+    def answer(self, request: ChatRequest) -> str:
+        """The answer to one request; a prompt of no known template is refused (PermanentError)."""
+        try:
+            template, fields = identify(list(request.messages))
+        except ValueError as e:
+            raise PermanentError(f"simulated: {e}") from None
+        seed = request.sampling.seed if request.sampling.seed is not None else request.key
+        rng = random.Random(f"{seed}:{template.name}")
+        return getattr(self, f"_{template.name}")(request, fields, rng)
+
+    # ------------------------------------------------------------ one method per template
+
+    def _decompose(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        program = read_problem(fields["problem"])
+        if program is None or len(program.steps) < int(fields["parts"]):
+            return "I cannot split this solution into that many self-contained problems."
+        task = {"id": "task", "program": program.to_dict()}
+        items = [
+            f"[[SUBTASK {i}]]\nProblem: {sub['problem']}\nSolution: {sub['solution']}\n[[END]]"
+            for i, sub in enumerate(decompose(task, int(fields["parts"]), rng, self.shuffle), start=1)
+        ]
+        return "\n".join(items)
+
+    def _teacher(self, request: ChatRequest) -> SimulatedTeacher:
+        if request.model not in self.teachers:
+            raise PermanentError(f"simulated: no teacher named {request.model!r} (known: {sorted(self.teachers)})")
+        return self.teachers[request.model]
+
+    def _solve(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        teacher = self._teacher(request)
+        program = read_problem(fields["problem"])
+        if program is None:
+            return "This problem does not define every quantity it uses, so it cannot be solved."
+        return teacher.solve_program(program, rng)
+
+    def _rewrite(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        self._teacher(request)
+        program = read_problem(fields["problem"])
+        return reference_solution(program) if program is not None else fields["reference"]
+
+    def _judge_final(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        given, wanted = extract_answer(fields["solution"]), extract_answer(fields["reference"])
+        if given is None or wanted is None:
+            return "Verdict: N/A"
+        return f"Verdict: {int(given.strip() == wanted.strip())}"
+
+    def _judge_steps(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        program = read_problem(fields["problem"])
+        if program is None:
+            return "I cannot check a solution to a problem that is not well defined."
+        verdicts = check_steps(program, fields["solution"])
+        return "\n".join(f"Step {i}: {int(v)}" for i, v in enumerate(verdicts, start=1))
+
+    def _filter_ill_defined(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        well_defined = read_problem(fields["problem"]) is not None and not ill_defined(fields["problem"])
+        return f"Answer: {int(well_defined)}"
+
+    def _filter_too_few_steps(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        return f"Steps: {len(solution_steps(fields['solution']))}"
+
+    def _filter_near_duplicate(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        sub, parent = read_problem(fields["problem"]), read_problem(fields["parent_problem"])
+        if sub is None or parent is None:
+            return "Answer: 0"
+        return f"Answer: {int(near_duplicate(len(sub.steps), len(parent.steps), self.near_duplicate_fraction))}"
+
+    def _paraphrase(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        rewrite = paraphrase_problem if fields["part"] == "problem" else paraphrase_solution
+        return f"[[TEXT]]\n{rewrite(fields['text'], rng)}\n[[END]]"
