@@ -80,6 +80,12 @@ def config_subset(*sections):
     return canonical({section: config[section] for section in sections})
 
 
+def task_source_settings():
+    """The config section of the task source: the world's, or hub_tasks (sources and pre-filters)."""
+    section = {"world": "world", "hub": "hub_tasks"}[BACKENDS["task_source"]]
+    return canonical(config[section])
+
+
 def tasks_of_kind(wildcards):
     """Tasks a teacher solves: the hard pool or the filtered subtasks."""
     if wildcards.kind == "hard":
@@ -126,6 +132,34 @@ def set_stats_files():
 
 def data_tables():
     return expand(A.TABLE, table=A.DATA_TABLES, ext=A.TABLE_FORMATS)
+
+
+def llm_request_manifests():
+    """The request manifests (A.LLM_REQUESTS) of every job of this config that asks a model
+    anything: the cost table's inputs. Each LLM rule writes one per job and adds its paths here.
+    """
+    return []
+
+
+def response_cache_path():
+    """The response cache (outside results/): the llm section's, else the default location."""
+    return (config.get("llm") or {}).get("cache", ".cache/llm/responses.db")
+
+
+def cost_tables():
+    """The cost table, where some job asks a model anything."""
+    if not llm_request_manifests():
+        return []
+    return expand(A.TABLE, table=A.COST_TABLE, ext=A.TABLE_FORMATS)
+
+
+def export_files():
+    """Every set as TRL and LLaMA-Factory data, and LLaMA-Factory's dataset_info.json."""
+    return [
+        *expand(A.EXPORT_TRL, name=sorted(SETS)),
+        *expand(A.EXPORT_LLAMAFACTORY, name=sorted(SETS)),
+        A.EXPORT_LLAMAFACTORY_INFO,
+    ]
 
 
 def stage2_set(wildcards):

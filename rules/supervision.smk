@@ -61,3 +61,32 @@ rule set_statistics:
         "../envs/data.yaml"
     script:
         "../scripts/set_statistics.py"
+
+
+rule export_set:
+    input:
+        supervision_set=A.SET,
+    output:
+        trl=A.EXPORT_TRL,
+        llamafactory=A.EXPORT_LLAMAFACTORY,
+    log:
+        "results/logs/export_set/{name}.log",
+    localrule: True
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/export_set.py"
+
+
+rule llamafactory_dataset_info:
+    input:
+        alpaca=expand(A.EXPORT_LLAMAFACTORY, name=sorted(SETS)),
+    output:
+        dataset_info=A.EXPORT_LLAMAFACTORY_INFO,
+    log:
+        "results/logs/llamafactory_dataset_info.log",
+    localrule: True
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/llamafactory_dataset_info.py"

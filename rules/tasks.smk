@@ -5,6 +5,7 @@
 rule generate_tasks:
     output:
         **{split: A.fill(A.TASKS, split=split) for split in A.SPLITS},
+        report=A.TASK_SOURCE_REPORT,
     log:
         "results/logs/generate_tasks.log",
     localrule: on_head_node("task_source")
@@ -12,7 +13,7 @@ rule generate_tasks:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["task_source"],
-        world=canonical(config["world"]),
+        settings=task_source_settings(),
     script:
         "../scripts/generate_tasks.py"
 

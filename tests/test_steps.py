@@ -27,7 +27,7 @@ def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("steps")
     path = lambda template, **w: str(root / A.fill(template, **w))
     tasks = {split: path(A.TASKS, split=split) for split in A.SPLITS}
-    generate_tasks(**tasks, backend="world", world=WORLD)
+    generate_tasks(**tasks, report=path(A.TASK_SOURCE_REPORT), backend="world", settings=WORLD)
     decompose_tasks(
         hard_tasks=tasks["train_hard"],
         decomposed=path(A.DECOMPOSED_SUBTASKS),

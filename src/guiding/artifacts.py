@@ -19,6 +19,7 @@ WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic 
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
 DATA_TABLES = ("data_sets", "teachers")
+COST_TABLE = "costs"  # requests, tokens and USD per role and teacher, from the response cache
 TABLE_FORMATS = ("csv", "md", "provenance.json")
 
 PARAPHRASE_PREFIX = "para-"
@@ -28,6 +29,8 @@ STAGE2_PREFIX = "stage2-"
 # ---------------------------------------------------------------- path templates
 
 TASKS = "results/data/tasks/{split}.jsonl"
+# Tasks per split and, for a source with pre-filters (hub), the records dropped by reason.
+TASK_SOURCE_REPORT = "results/data/tasks/report.json"
 DECOMPOSED_SUBTASKS = "results/data/subtasks/decomposed.jsonl"
 FILTERED_SUBTASKS = "results/data/subtasks/filtered.jsonl"
 SUBTASK_FILTER_REPORT = "results/data/subtasks/filter_report.json"
@@ -37,6 +40,14 @@ PAIRS = "results/data/pairs/{teacher}/{kind}.jsonl"
 PAIR_STATS = "results/data/pairs/{teacher}/{kind}.stats.json"
 SET = "results/sets/{name}.jsonl"
 SET_STATS = "results/data/stats/{name}.json"
+# Every set for other trainers: TRL prompt/completion JSONL; LLaMA-Factory alpaca JSON, whose
+# folder holds the dataset_info.json that names every set's file and columns.
+EXPORT_TRL = "results/exports/trl/{name}.jsonl"
+EXPORT_LLAMAFACTORY = "results/exports/llamafactory/{name}.json"
+EXPORT_LLAMAFACTORY_INFO = "results/exports/llamafactory/dataset_info.json"
+# The keys of the requests that one job sent to a model ({job}: the job's own name, such as
+# "samples/main/hard"): what the cost table reads from the response cache.
+LLM_REQUESTS = "results/data/requests/{job}.jsonl"
 STAGE1_DATA = "results/data/stage1/train.jsonl"  # the easy problems of stage 1, decontaminated
 STAGE1_DATA_REPORT = "results/data/stage1/report.json"  # items read, kept, removed per source
 BASE_MODEL = "results/models/base"

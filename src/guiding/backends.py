@@ -11,7 +11,10 @@ import importlib
 
 # role -> backend name -> "module:class". The embedded default's names are the schema defaults.
 IMPLEMENTATIONS: dict[str, dict[str, str]] = {
-    "task_source": {"world": "guiding.tasks.embedded:WorldTaskSource"},
+    "task_source": {
+        "world": "guiding.tasks.embedded:WorldTaskSource",
+        "hub": "guiding.tasks.sources:HubTaskSource",
+    },
     "decomposer": {"world": "guiding.tasks.embedded:ChainDecomposer"},
     "subtask_filter": {"exact": "guiding.tasks.embedded:ExactSubtaskFilter"},
     "teacher": {"simulated": "guiding.teachers.embedded:SimulatedTeacher"},

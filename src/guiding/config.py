@@ -23,6 +23,7 @@ from .artifacts import (
     error_rate_set_name,
     paraphrase_name,
 )
+from .llm import cost
 
 
 class ConfigError(ValueError):
@@ -218,6 +219,88 @@ def load_recipes(config: dict, root: str | os.PathLike) -> dict:
     return config
 
 
+def hard_pool_size(config: dict) -> int | None:
+    """Hard tasks in the pool, as far as the config alone tells: the world's ``train_hard`` size, or
+    the sum of the hub sources' ``limit``s (None when a source has none: its size is unknown)."""
+    if config["backends"]["task_source"] == "hub":
+        limits = [source.get("limit") for source in config["hub_tasks"]["sources"]]
+        return None if None in limits else sum(limits)
+    return config["world"]["sizes"]["train_hard"]
+
+
+def llm_role_settings(config: dict) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
+    """Which roles ask an LLM, with which model and completion bound, as the ``llm`` section says.
+
+    Returns (role -> model, teacher -> model, role -> max_tokens). A role entry
+    ``llm.roles.<role>`` names its model directly (``model``) or through an endpoint
+    (``endpoint`` -> ``llm.endpoints.<name>.model``); its ``max_tokens`` is the entry's own or its
+    ``sampling``'s. The teacher role holds one entry per teacher (``llm.roles.teacher.<name>``)
+    or one entry that every teacher shares. Without an ``llm`` section no role asks an LLM.
+    """
+    llm = config.get("llm") or {}
+    endpoints, roles = llm.get("endpoints", {}), llm.get("roles", {})
+
+    def model_of(entry: dict) -> str:
+        return entry.get("model") or endpoints.get(entry.get("endpoint"), {}).get("model") or entry.get("endpoint", "")
+
+    def bound(entry: dict) -> int | None:
+        return entry.get("max_tokens", (entry.get("sampling") or {}).get("max_tokens"))
+
+    models, teachers, max_tokens = {}, {}, {}
+    for role, entry in roles.items():
+        if not isinstance(entry, dict):
+            continue
+        if role == "teacher":
+            per_teacher = {t: entry[t] for t in config["teachers"] if isinstance(entry.get(t), dict)}
+            shared = {t: entry for t in config["teachers"]} if not per_teacher else {}
+            for teacher, teacher_entry in (per_teacher or shared).items():
+                teachers[teacher] = model_of(teacher_entry) or teacher
+                if bound(teacher_entry) is not None:
+                    max_tokens[role] = max(max_tokens.get(role, 0), bound(teacher_entry))
+            continue
+        models[role] = model_of(entry)
+        if bound(entry) is not None:
+            max_tokens[role] = bound(entry)
+    return models, teachers, max_tokens
+
+
+def estimated_calls(config: dict) -> list[cost.RoleCall]:
+    """The dry-run estimate of every LLM request of the config (see guiding.llm.cost); raises
+    ConfigError when the pool size is unknown (a hub source without ``limit``)."""
+    pool = hard_pool_size(config)
+    models, teachers, max_tokens = llm_role_settings(config)
+    if pool is None:
+        if not models and not teachers:
+            return []
+        raise ConfigError("hub_tasks.sources: the estimate needs every source's limit (the pool size is unknown)")
+    specs = set_specs(config)
+    workload = cost.Workload(
+        hard_tasks=pool,
+        subtasks_per_task=config["cost"]["estimate"]["subtasks_per_task"],
+        samples_per_task=config["sampling"]["samples_per_task"],
+        paraphrased_items=sum(set_size(config, name) for name, spec in specs.items() if spec["type"] == "paraphrase"),
+    )
+    return cost.estimate(workload, models, teachers, max_tokens, config["cost"]["estimate"])
+
+
+def _check_cost(config: dict) -> None:
+    """Refuses to start when the estimate is above ``cost.limit_usd`` or cannot be priced."""
+    limit = config["cost"]["limit_usd"]
+    if limit is None:
+        return
+    calls = estimated_calls(config)
+    prices = cost.price_table(config["cost"])
+    if unpriced := cost.unpriced_models(calls, prices):
+        raise ConfigError(f"cost.prices: no price for model(s) {unpriced}, so the spending limit cannot be checked")
+    total = cost.total_usd(calls, prices)
+    if total > limit:
+        raise ConfigError(
+            f"cost.limit_usd: the dry-run estimate is ${total:,.2f} "
+            f"({sum(c.requests for c in calls):,} requests), above the limit of ${limit:,.2f} "
+            "(see `guiding estimate --configfile ...` for the estimate per role)"
+        )
+
+
 def check_config(config: dict) -> None:
     """Checks across fields, after schema validation; raises ConfigError naming the key."""
     teachers = config["teachers"]
@@ -265,6 +348,7 @@ def check_config(config: dict) -> None:
     _check_compute(config)
     _check_student(config)
     _check_benchmarks(config)
+    _check_cost(config)
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:
