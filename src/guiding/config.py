@@ -283,6 +283,23 @@ def estimated_calls(config: dict) -> list[cost.RoleCall]:
     return cost.estimate(workload, models, teachers, max_tokens, config["cost"]["estimate"])
 
 
+def _check_hub_tasks(config: dict) -> None:
+    """The hub task source needs its sources, and length thresholds in increasing order."""
+    if config["backends"]["task_source"] != "hub":
+        return
+    if "hub_tasks" not in config:
+        raise ConfigError("hub_tasks: needed by backends.task_source 'hub' (its sources and pre-filters)")
+    lengths = config["hub_tasks"]["prefilter"]["reference_tokens"]
+    if not lengths["min_tokens"] <= lengths["two_up_to"] < lengths["three_up_to"]:
+        raise ConfigError(
+            "hub_tasks.prefilter.reference_tokens: needs min_tokens <= two_up_to < three_up_to, got "
+            f"{lengths['min_tokens']}, {lengths['two_up_to']}, {lengths['three_up_to']}"
+        )
+    names = [source.get("name", source["source"]) for source in config["hub_tasks"]["sources"]]
+    if len(set(names)) < len(names):
+        raise ConfigError(f"hub_tasks.sources: two sources share a name ({names}); give each its own name")
+
+
 def _check_cost(config: dict) -> None:
     """Refuses to start when the estimate is above ``cost.limit_usd`` or cannot be priced."""
     limit = config["cost"]["limit_usd"]
@@ -348,6 +365,7 @@ def check_config(config: dict) -> None:
     _check_compute(config)
     _check_student(config)
     _check_benchmarks(config)
+    _check_hub_tasks(config)
     _check_cost(config)
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():

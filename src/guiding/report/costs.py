@@ -17,5 +17,5 @@ def costs_table(
     used = cost.used_requests(response_cache, cost.read_manifests(requests)) if requests else []
     rows = cost.cost_rows(used, cost.price_table(config["cost"]))
     df = pd.DataFrame(rows, columns=list(cost.COST_COLUMNS))
-    write_table(df, csv, md, "LLM cost: requests, tokens and USD per role and teacher (NaN: the model has no price)", 4)
+    write_table(df, csv, md, "LLM cost: requests, tokens and USD per role and teacher (NaN: the model has no price)", 6)
     write_provenance(provenance_json, requests, config, outputs=[csv, md])
