@@ -36,8 +36,13 @@ def test_the_trl_export_reads_back_with_datasets_in_the_students_template(tmp_pa
         assert row["completion"] == item["solution"]
         # prompt + completion is the conversation as the student's tokenizer renders it (no BOS/EOS:
         # the trainer adds its own).
-        conversation = [{"role": "user", "content": item["problem"]}, {"role": "assistant", "content": item["solution"]}]
-        rendered = render_jinja_template([conversation], chat_template=PROMPT_TEMPLATE, bos_token="", eos_token="")[0][0]
+        conversation = [
+            {"role": "user", "content": item["problem"]},
+            {"role": "assistant", "content": item["solution"]},
+        ]
+        rendered = render_jinja_template([conversation], chat_template=PROMPT_TEMPLATE, bos_token="", eos_token="")[0][
+            0
+        ]
         assert row["prompt"] + row["completion"] == rendered
         assert row["prompt"].startswith("Problem:\n" + item["problem"]) and row["prompt"].endswith("Solution:\n")
 

@@ -14,7 +14,8 @@ under the first reason that drops it (so the counts add up to the records read):
 - ``asy``: an ``[asy]`` drawing;
 - ``url``: a web address;
 - ``multi_part``: the problem asks several questions, marked (1)/(2), (a)/(b), (I)/(II) or a)/b);
-- ``non_english``: more than ``max_non_ascii_letters`` of the letters are not ASCII;
+- ``non_english``: more than ``max_non_ascii_letters`` of the problem's or the solution's letters
+  are not ASCII;
 - ``reference_too_short`` / ``reference_too_long``: the reference's length picks the number of
   subtasks (``subtasks``): under ``min_tokens`` skip, up to ``two_up_to`` 2, up to ``three_up_to``
   3, longer skip. Tokens are counted as characters / ``chars_per_token``.
@@ -104,7 +105,7 @@ def drop_reason(problem: str, solution: str, prefilter: dict, figure: re.Pattern
         return "url"
     if prefilter["drop_multi_part"] and is_multi_part(problem):
         return "multi_part"
-    if non_ascii_share(text) > prefilter["max_non_ascii_letters"]:
+    if max(non_ascii_share(problem), non_ascii_share(solution)) > prefilter["max_non_ascii_letters"]:
         return "non_english"
     return None
 
