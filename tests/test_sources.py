@@ -222,3 +222,21 @@ def test_the_config_check_refuses_length_thresholds_out_of_order_and_a_missing_s
     del config["hub_tasks"]
     with pytest.raises(ConfigError, match="hub_tasks: needed by backends.task_source 'hub'"):
         check_config(config)
+
+
+def test_the_paper_tasks_overlay_validates_over_the_default():
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((ROOT / "config" / "paper_tasks.yaml").read_text()))
+    load_recipes(config, ROOT)
+    validate(config, str(ROOT / "config" / "schema.yaml"), set_default=True)
+    check_config(config)
+    names = [s["name"] for s in config["hub_tasks"]["sources"]]
+    assert names == ["math", "numina", "prm800k"]
+    assert config["hub_tasks"]["prefilter"]["reference_tokens"] == {
+        "chars_per_token": 4,
+        "min_tokens": 400,
+        "two_up_to": 1000,
+        "three_up_to": 1600,
+    }
