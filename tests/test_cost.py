@@ -49,6 +49,8 @@ def test_a_requests_role_comes_from_its_template_name(template, role):
 def test_the_estimate_counts_requests_and_bounds_tokens_from_the_workload(tmp_path):
     (tmp_path / "solve.v1.txt").write_text("x" * 40)  # a template file: its length counts
     (tmp_path / "solve.v2.txt").write_text("x" * 80)  # the latest version counts
+    (tmp_path / "solve.v10.txt").write_text("x" * 80)  # (by number, not by name)
+    (tmp_path / "solve.v9.txt").write_text("x" * 1000)
     workload = cost.Workload(hard_tasks=10, subtasks_per_task=3, samples_per_task=3, paraphrased_items=20)
     models = {"decomposer": "big", "judge": "small", "paraphraser": "small"}
     calls = cost.estimate(workload, models, {"main": "big", "weak": "tiny"}, {"judge": 5}, ESTIMATE, tmp_path)
@@ -185,3 +187,27 @@ def test_the_cost_table_bills_the_runs_requests_from_the_cache_rows(tmp_path):
     provenance = json.loads(Path(out["provenance.json"]).read_text())
     assert [i["path"] for i in provenance["inputs"]] == paths
     assert "# LLM cost" in Path(out["md"]).read_text()
+
+
+def test_guiding_estimate_prints_each_role_and_fails_above_the_limit(monkeypatch, capsys):
+    from guiding import estimate
+
+    config = small_config(limit_usd=1.0, prices={"gpt-4o-mini": {"prompt": 100, "completion": 100}})
+    config["llm"] = LLM
+    monkeypatch.setattr(estimate, "load_config", lambda paths: config)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["estimate", "--configfile", "any.yaml"])
+    assert exit_.value.code == 1
+    out = capsys.readouterr().out
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in out.splitlines() if line.startswith("teacher")}
+    assert "1,440" in lines["teacher main"] and "gpt-4o-mini" in lines["teacher main"]
+    assert "unpriced" in lines["teacher weak"]  # llama has no price
+    assert "no price in cost.prices for: llama" in out and "cannot be checked" in out
+    config["cost"]["prices"]["llama"] = {"prompt": 0, "completion": 0}
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["estimate", "--configfile", "any.yaml"])
+    assert exit_.value.code == 1 and "is ABOVE cost.limit_usd $1.00" in capsys.readouterr().out
+    config["cost"]["limit_usd"] = 1e6
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["estimate", "--configfile", "any.yaml"])
+    assert exit_.value.code == 0 and "is within cost.limit_usd" in capsys.readouterr().out

@@ -97,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     if limit is None:
         print("\ncost.limit_usd: none")
         return 0
+    if unpriced:
+        print(f"\ncost.limit_usd ${limit:,.2f} cannot be checked: the estimate has unpriced models")
+        return 1
     verdict = "within" if total <= limit else "ABOVE"
     print(f"\nestimate ${total:,.2f} is {verdict} cost.limit_usd ${limit:,.2f}")
     return 0 if total <= limit else 1

@@ -137,11 +137,14 @@ PER_ITEM_TEXTS = {
 
 
 def template_chars(role: str, fallback: int, template_dir: Path = TEMPLATE_DIR) -> int:
-    """Mean characters of the role's templates (their files where present, else ``fallback``)."""
+    """Mean characters of the role's templates (the latest version's file where present, else ``fallback``)."""
     sizes = []
     for name in templates_of(role):
-        files = sorted(template_dir.glob(f"{name}.v*.txt")) if template_dir.is_dir() else []
-        sizes.append(len(files[-1].read_text(encoding="utf-8")) if files else fallback)
+        versions = {}
+        for file in template_dir.glob(f"{name}.v*.txt") if template_dir.is_dir() else []:
+            if (version := file.name[len(name) + 2 : -len(".txt")]).isdigit():
+                versions[int(version)] = file
+        sizes.append(len(versions[max(versions)].read_text(encoding="utf-8")) if versions else fallback)
     return round(sum(sizes) / len(sizes)) if sizes else fallback
 
 
