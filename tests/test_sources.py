@@ -206,9 +206,17 @@ def test_math_levels_4_and_5_of_the_shared_math500_file_pass_the_filters_with_ev
 
 
 def hub_config(**prefilter_changes):
+    """The small config with the hub task source (and, as paper mode needs, no world benchmarks or
+    stage-1 data: the hub source fills the hard pool only)."""
     config = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
     config["backends"] = {"task_source": "hub"}
     config["hub_tasks"] = {"sources": [{"source": "a.jsonl"}], "prefilter": {"reference_tokens": prefilter_changes}}
+    return paper_style(config)
+
+
+def paper_style(config):
+    config.setdefault("evaluation", {})["benchmarks"] = {"math500": {"source": "math500.jsonl", "label": "MATH"}}
+    config["training"]["stage1_data"] = {"sources": [{"source": "easy.jsonl"}]}
     load_recipes(config, ROOT)
     validate(config, str(ROOT / "config" / "schema.yaml"), set_default=True)
     return config
@@ -224,13 +232,20 @@ def test_the_config_check_refuses_length_thresholds_out_of_order_and_a_missing_s
         check_config(config)
 
 
-def test_the_paper_tasks_overlay_validates_over_the_default():
+def test_the_paper_tasks_overlay_validates_with_paper_benchmarks_and_refuses_world_ones():
     from snakemake.utils import update_config
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     update_config(config, yaml.safe_load((ROOT / "config" / "paper_tasks.yaml").read_text()))
     load_recipes(config, ROOT)
     validate(config, str(ROOT / "config" / "schema.yaml"), set_default=True)
+    # The default's benchmarks are world splits, which the hub source does not have.
+    with pytest.raises(ConfigError, match=r"evaluation.benchmarks.eval_hard.source: a world benchmark needs"):
+        check_config(config)
+    config["evaluation"]["benchmarks"] = {"math500": {"source": "math500.jsonl", "label": "MATH"}}
+    with pytest.raises(ConfigError, match=r"training.stage1_data.sources: the world's easy split needs"):
+        check_config(config)
+    config["training"]["stage1_data"] = {"sources": [{"source": "easy.jsonl"}], "ngram": 0}
     check_config(config)
     names = [s["name"] for s in config["hub_tasks"]["sources"]]
     assert names == ["math", "numina", "prm800k"]

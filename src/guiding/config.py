@@ -295,6 +295,18 @@ def _check_hub_tasks(config: dict) -> None:
             "hub_tasks.prefilter.reference_tokens: needs min_tokens <= two_up_to < three_up_to, got "
             f"{lengths['min_tokens']}, {lengths['two_up_to']}, {lengths['three_up_to']}"
         )
+    # The hub source fills the hard pool only: the world's other splits are empty.
+    for name, spec in config["evaluation"]["benchmarks"].items():
+        if spec["source"] == WORLD_SOURCE:
+            raise ConfigError(
+                f"evaluation.benchmarks.{name}.source: a world benchmark needs backends.task_source 'world' "
+                "(the hub source has no held-out splits); name a dataset instead"
+            )
+    if any(s["source"] == WORLD_SOURCE for s in config["training"]["stage1_data"]["sources"]):
+        raise ConfigError(
+            "training.stage1_data.sources: the world's easy split needs backends.task_source 'world' "
+            "(the hub source has none); name a dataset instead"
+        )
     names = [source.get("name", source["source"]) for source in config["hub_tasks"]["sources"]]
     if len(set(names)) < len(names):
         raise ConfigError(f"hub_tasks.sources: two sources share a name ({names}); give each its own name")
