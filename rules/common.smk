@@ -143,7 +143,7 @@ def llm_request_manifests():
 
 def response_cache_path():
     """The response cache (outside results/): the llm section's, else the default location."""
-    return (config.get("llm") or {}).get("cache", ".cache/llm/responses.db")
+    return (config.get("llm") or {}).get("cache", ".cache/llm/responses.sqlite")
 
 
 def cost_tables():

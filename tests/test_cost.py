@@ -34,7 +34,7 @@ ESTIMATE = {
         ("filter_ill_defined.v1", "subtask_filter"),
         ("filter_too_few_steps/v3", "subtask_filter"),
         ("filter_near_duplicate/v1", "subtask_filter"),
-        ("judge_final/v1", "judge"),
+        ("judge_final/v1", "final_judge"),
         ("judge_steps.v1", "step_judge"),
         ("rewrite/v1", "rewriter"),
         ("paraphrase/v12", "paraphraser"),
@@ -52,16 +52,16 @@ def test_the_estimate_counts_requests_and_bounds_tokens_from_the_workload(tmp_pa
     (tmp_path / "solve.v10.txt").write_text("x" * 80)  # (by number, not by name)
     (tmp_path / "solve.v9.txt").write_text("x" * 1000)
     workload = cost.Workload(hard_tasks=10, subtasks_per_task=3, samples_per_task=3, paraphrased_items=20)
-    models = {"decomposer": "big", "judge": "small", "paraphraser": "small"}
-    calls = cost.estimate(workload, models, {"main": "big", "weak": "tiny"}, {"judge": 5}, ESTIMATE, tmp_path)
+    models = {"decomposer": "big", "final_judge": "small", "paraphraser": "small"}
+    calls = cost.estimate(workload, models, {"main": "big", "weak": "tiny"}, {"final_judge": 5}, ESTIMATE, tmp_path)
     got = {(c.role, c.teacher): c for c in calls}
     # No subtask filter, step judge or rewriter configured: they send nothing.
     assert set(got) == {
         ("decomposer", ""),
         ("teacher", "main"),
         ("teacher", "weak"),
-        ("judge", "main"),
-        ("judge", "weak"),
+        ("final_judge", "main"),
+        ("final_judge", "weak"),
         ("paraphraser", ""),
     }
     # Decomposer: one request per hard task; prompt (60 template chars + 100 + 200) / 4 = 90 tokens.
@@ -69,7 +69,7 @@ def test_the_estimate_counts_requests_and_bounds_tokens_from_the_workload(tmp_pa
     # Teacher: 3 samples of 10 hard tasks and their 30 subtasks = 120; prompt (80 + 100) / 4 = 45.
     assert got["teacher", "weak"] == cost.RoleCall("teacher", "weak", "tiny", 120, 120 * 45, 120 * 30)
     # Judge: one per sample, with its own model; prompt (60 + 100 + 2 * 200) / 4 = 140, max_tokens 5.
-    assert got["judge", "main"] == cost.RoleCall("judge", "main", "small", 120, 120 * 140, 120 * 5)
+    assert got["final_judge", "main"] == cost.RoleCall("final_judge", "main", "small", 120, 120 * 140, 120 * 5)
     assert got["paraphraser", ""].requests == 20
     prices = {"big": cost.Price(1.0, 2.0), "tiny": cost.Price(0.5, 0.5), "small": cost.Price(0, 0)}
     big = 900 * 1 + 300 * 2 + 120 * 45 * 1 + 120 * 30 * 2  # decomposer and teacher main
@@ -87,19 +87,31 @@ def small_config(**cost_section):
     return config
 
 
-# The llm section's shape (endpoints and roles) as guiding.config.llm_role_settings reads it.
+# The llm section's roles (llm.roles.<role>: endpoint, model, sampling) as the llm pipeline defines
+# them; a role asks an LLM where backends.<role> is "llm".
 LLM = {
-    "endpoints": {"openai": {"model": "gpt-4o-mini"}, "local": {"model": "llama"}},
+    "endpoints": {"openai": {"backend": "openai"}, "local": {"backend": "vllm"}},
     "roles": {
-        "decomposer": {"endpoint": "openai", "sampling": {"max_tokens": 1000}},
-        "teacher": {"main": {"endpoint": "openai", "sampling": {"max_tokens": 500}}, "weak": {"endpoint": "local"}},
+        "decomposer": {"endpoint": "openai", "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 1000},
+        "teacher": {"endpoint": "openai", "model": "teacher", "temperature": 1, "max_tokens": 500},
+        "step_judge": {"endpoint": "openai", "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 50},
+        "paraphraser": {"endpoint": "openai", "model": "gpt-4o-mini", "temperature": 0.7, "max_tokens": 50},
     },
 }
 
 
-def test_the_config_check_refuses_an_estimate_above_the_limit_naming_both():
-    config = small_config(limit_usd=1.0, prices={"gpt-4o-mini": {"prompt": 100, "completion": 100}})
+def with_llm(config):
+    """``config`` with the decomposer, teacher and step judge check asking an LLM (the
+    paraphraser does not: its backend stays the template one)."""
     config["llm"] = LLM
+    config["backends"].update(decomposer="llm", teacher="llm", step_judge_check="llm")
+    config["teachers"]["main"]["model"] = "gpt-4o-mini"
+    config["teachers"]["weak"]["model"] = "llama"
+    return config
+
+
+def test_the_config_check_refuses_an_estimate_above_the_limit_naming_both():
+    config = with_llm(small_config(limit_usd=1.0, prices={"gpt-4o-mini": {"prompt": 100, "completion": 100}}))
     with pytest.raises(ConfigError, match=r"cost.prices: no price for model\(s\) \['llama'\]"):
         check_config(config)
     config["cost"]["prices"]["llama"] = {"prompt": 0, "completion": 0}
@@ -108,6 +120,8 @@ def test_the_config_check_refuses_an_estimate_above_the_limit_naming_both():
     assert calls["decomposer", ""].requests == 120 and calls["decomposer", ""].completion_tokens == 120 * 1000
     assert calls["teacher", "main"].requests == 1440 and calls["teacher", "main"].model == "gpt-4o-mini"
     assert calls["teacher", "weak"].model == "llama"
+    assert calls["step_judge", "weak"].requests == 1440 and calls["step_judge", "weak"].completion_tokens == 1440 * 50
+    assert {role for role, _ in calls} == {"decomposer", "teacher", "step_judge"}  # the paraphraser is a template
     total = cost.total_usd(calls.values(), cost.price_table(config["cost"]))
     assert total > 1.0
     with pytest.raises(
@@ -175,10 +189,10 @@ def test_the_cost_table_bills_the_runs_requests_from_the_cache_rows(tmp_path):
     )
     df = pd.read_csv(out["csv"], keep_default_na=False)
     rows = {(r.role, r.teacher): r for r in df.itertuples()}
-    assert list(df.role) == ["decomposer", "teacher", "judge", "other:convert", "unanswered", "total"]
+    assert list(df.role) == ["decomposer", "teacher", "final_judge", "other:convert", "unanswered", "total"]
     assert rows["teacher", "main"].requests == 3 and rows["teacher", "main"].prompt_tokens == 303  # solve[0] once
     assert rows["teacher", "main"].usd == pytest.approx((303 * 0.15 + 30 * 0.6) / 1e6, abs=1e-8)
-    assert rows["judge", "main"].usd == pytest.approx((50 * 1.0 + 1 * 2.0) / 1e6, abs=1e-8)
+    assert rows["final_judge", "main"].usd == pytest.approx((50 * 1.0 + 1 * 2.0) / 1e6, abs=1e-8)
     assert rows["decomposer", ""].completion_tokens == 400  # a truncated answer was paid for too
     assert rows["unanswered", "main"].requests == 1 and rows["unanswered", "main"].unanswered == 1
     total = rows["total", ""]
@@ -192,8 +206,7 @@ def test_the_cost_table_bills_the_runs_requests_from_the_cache_rows(tmp_path):
 def test_guiding_estimate_prints_each_role_and_fails_above_the_limit(monkeypatch, capsys):
     from guiding import estimate
 
-    config = small_config(limit_usd=1.0, prices={"gpt-4o-mini": {"prompt": 100, "completion": 100}})
-    config["llm"] = LLM
+    config = with_llm(small_config(limit_usd=1.0, prices={"gpt-4o-mini": {"prompt": 100, "completion": 100}}))
     monkeypatch.setattr(estimate, "load_config", lambda paths: config)
     with pytest.raises(SystemExit) as exit_:
         cli.main(["estimate", "--configfile", "any.yaml"])

@@ -228,39 +228,30 @@ def hard_pool_size(config: dict) -> int | None:
     return config["world"]["sizes"]["train_hard"]
 
 
+# Role of the cost estimate -> the backends keys that make it ask an LLM (value "llm"); its
+# settings are llm.roles.<role>. The step judge asks one as the step judge or as its check.
+LLM_ROLE_SWITCHES = {"step_judge": ("step_judge", "step_judge_check")}
+
+
 def llm_role_settings(config: dict) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
-    """Which roles ask an LLM, with which model and completion bound, as the ``llm`` section says.
+    """Which roles ask an LLM, with which model and completion bound: (role -> model, teacher ->
+    model, role -> max_tokens).
 
-    Returns (role -> model, teacher -> model, role -> max_tokens). A role entry
-    ``llm.roles.<role>`` names its model directly (``model``) or through an endpoint
-    (``endpoint`` -> ``llm.endpoints.<name>.model``); its ``max_tokens`` is the entry's own or its
-    ``sampling``'s. The teacher role holds one entry per teacher (``llm.roles.teacher.<name>``)
-    or one entry that every teacher shares. Without an ``llm`` section no role asks an LLM.
+    A role asks an LLM where ``backends.<role>`` is ``llm`` and ``llm.roles.<role>`` gives its
+    ``model`` and ``max_tokens``; a teacher sends its own ``teachers.<name>.model`` (default its
+    name). Without an ``llm`` section no role asks one.
     """
-    llm = config.get("llm") or {}
-    endpoints, roles = llm.get("endpoints", {}), llm.get("roles", {})
-
-    def model_of(entry: dict) -> str:
-        return entry.get("model") or endpoints.get(entry.get("endpoint"), {}).get("model") or entry.get("endpoint", "")
-
-    def bound(entry: dict) -> int | None:
-        return entry.get("max_tokens", (entry.get("sampling") or {}).get("max_tokens"))
-
+    roles, backends = (config.get("llm") or {}).get("roles", {}), config["backends"]
     models, teachers, max_tokens = {}, {}, {}
-    for role, entry in roles.items():
-        if not isinstance(entry, dict):
+    for role in cost.ROLES:
+        switches = LLM_ROLE_SWITCHES.get(role, (role,))
+        if role not in roles or not any(backends.get(switch) == "llm" for switch in switches):
             continue
+        max_tokens[role] = roles[role]["max_tokens"]
         if role == "teacher":
-            per_teacher = {t: entry[t] for t in config["teachers"] if isinstance(entry.get(t), dict)}
-            shared = {t: entry for t in config["teachers"]} if not per_teacher else {}
-            for teacher, teacher_entry in (per_teacher or shared).items():
-                teachers[teacher] = model_of(teacher_entry) or teacher
-                if bound(teacher_entry) is not None:
-                    max_tokens[role] = max(max_tokens.get(role, 0), bound(teacher_entry))
-            continue
-        models[role] = model_of(entry)
-        if bound(entry) is not None:
-            max_tokens[role] = bound(entry)
+            teachers = {name: spec.get("model", name) for name, spec in config["teachers"].items()}
+        else:
+            models[role] = roles[role]["model"]
     return models, teachers, max_tokens
 
 

@@ -40,12 +40,12 @@ TEMPLATE_ROLES: dict[str, str] = {
     "filter_too_few_steps": "subtask_filter",
     "filter_near_duplicate": "subtask_filter",
     "solve": "teacher",
-    "judge_final": "judge",
+    "judge_final": "final_judge",
     "judge_steps": "step_judge",
     "rewrite": "rewriter",
     "paraphrase": "paraphraser",
 }
-ROLES = ("decomposer", "subtask_filter", "teacher", "judge", "step_judge", "rewriter", "paraphraser")
+ROLES = ("decomposer", "subtask_filter", "teacher", "final_judge", "step_judge", "rewriter", "paraphraser")
 _VERSIONED = re.compile(r"^(?P<name>.+?)[./]v\d+$")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 PER_MILLION = 1_000_000
@@ -129,7 +129,7 @@ PER_ITEM_TEXTS = {
     "decomposer": (1, 1),  # the task and its reference
     "subtask_filter": (2, 1),  # the subtask, its solution and the full task (near-duplicate check)
     "teacher": (1, 0),  # the task (the length hint is a number)
-    "judge": (1, 2),  # the task, the reference and the sample
+    "final_judge": (1, 2),  # the task, the reference and the sample
     "step_judge": (1, 1),  # the task and the sample
     "rewriter": (1, 1),  # the task and its reference
     "paraphraser": (1, 1),  # the problem and the solution of a set item
@@ -149,21 +149,21 @@ def template_chars(role: str, fallback: int, template_dir: Path = TEMPLATE_DIR) 
 
 
 def role_requests(workload: Workload) -> dict[str, int]:
-    """Requests per role for one teacher's share (teacher, judge, step judge, rewriter) or in all."""
+    """Requests per role for one teacher's share (teacher, final judge, step judge, rewriter) or in all."""
     tasks = workload.hard_tasks * (1 + workload.subtasks_per_task)  # hard tasks and their subtasks
     samples = tasks * workload.samples_per_task
     return {
         "decomposer": workload.hard_tasks,
         "subtask_filter": workload.hard_tasks * workload.subtasks_per_task * 3,  # three checks each
         "teacher": samples,
-        "judge": samples,
+        "final_judge": samples,
         "step_judge": samples,
         "rewriter": tasks,  # at most one per task: only when no sample is correct
         "paraphraser": workload.paraphrased_items,
     }
 
 
-PER_TEACHER = ("teacher", "judge", "step_judge", "rewriter")
+PER_TEACHER = ("teacher", "final_judge", "step_judge", "rewriter")
 
 
 def estimate(
@@ -177,8 +177,8 @@ def estimate(
     """Requests and tokens per role (per teacher for the teachers' roles), from counts alone.
 
     ``models``: role -> model of each role that asks an LLM (a role not in it sends nothing);
-    ``teachers``: teacher -> model of every teacher that asks an LLM. The judge, step judge and
-    rewriter work once per teacher, with their own model. ``max_tokens``: role -> completion bound
+    ``teachers``: teacher -> model of every teacher that asks an LLM. The final judge, step judge
+    and rewriter work once per teacher, with their own model. ``max_tokens``: role -> completion bound
     (``estimate_config["completion_tokens"]`` where not given).
     """
     counts = role_requests(workload)
