@@ -224,3 +224,24 @@ def test_guiding_estimate_prints_each_role_and_fails_above_the_limit(monkeypatch
     with pytest.raises(SystemExit) as exit_:
         cli.main(["estimate", "--configfile", "any.yaml"])
     assert exit_.value.code == 0 and "is within cost.limit_usd" in capsys.readouterr().out
+
+
+def test_the_embedded_defaults_simulated_models_are_priced_at_zero():
+    config = load_recipes(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), ROOT)
+    validate(config, str(ROOT / "config" / "schema.yaml"), set_default=True)
+    # The llm roles of the embedded default: every role on the simulated endpoint, a teacher
+    # sending its own name as the model.
+    names = {"decomposer": "decomposer", "subtask_filter": "filter", "teacher": "teacher"}
+    names |= {"final_judge": "judge", "step_judge": "judge", "paraphraser": "paraphraser"}
+    config["llm"] = {"roles": {r: {"endpoint": "simulated", "model": m, "max_tokens": 64} for r, m in names.items()}}
+    config["backends"].update({role: "llm" for role in names} | {"step_judge": "exact", "step_judge_check": "llm"})
+    calls = estimated_calls(config)
+    assert {c.role for c in calls} == set(names) and {c.teacher for c in calls if c.role == "teacher"} == {
+        "main",
+        "mid",
+        "weak",
+    }
+    prices = cost.price_table(config["cost"])
+    assert cost.unpriced_models(calls, prices) == [] and cost.total_usd(calls, prices) == 0
+    config["cost"]["limit_usd"] = 0
+    check_config(config)  # a zero limit admits the free simulated run
