@@ -86,6 +86,20 @@ def task_source_settings():
     return canonical(config[section])
 
 
+def task_source_files(wildcards):
+    """The hub source's local files, as inputs: editing one regenerates the tasks (a hub dataset
+    is read by the job)."""
+    if BACKENDS["task_source"] != "hub":
+        return {}
+    sources = config["hub_tasks"]["sources"]
+    local = [
+        s["source"]
+        for s in sources
+        if os.path.splitext(s["source"])[1] in A.LOCAL_DATA_SUFFIXES
+    ]
+    return {"source_files": local} if local else {}
+
+
 def tasks_of_kind(wildcards):
     """Tasks a teacher solves: the hard pool or the filtered subtasks."""
     if wildcards.kind == "hard":
@@ -198,7 +212,7 @@ def benchmark_source(wildcards):
     source = config["evaluation"]["benchmarks"][wildcards.bench]["source"]
     if source == A.WORLD_SOURCE:
         return {"tasks": A.fill(A.TASKS, split=wildcards.bench)}
-    if os.path.splitext(source)[1] in (".jsonl", ".json", ".parquet", ".csv"):
+    if os.path.splitext(source)[1] in A.LOCAL_DATA_SUFFIXES:
         return {"source_file": source}
     return {}
 

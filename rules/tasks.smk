@@ -3,6 +3,8 @@
 
 
 rule generate_tasks:
+    input:
+        unpack(task_source_files),
     output:
         **{split: A.fill(A.TASKS, split=split) for split in A.SPLITS},
         report=A.TASK_SOURCE_REPORT,

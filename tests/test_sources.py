@@ -255,3 +255,42 @@ def test_the_paper_tasks_overlay_validates_with_paper_benchmarks_and_refuses_wor
         "two_up_to": 1000,
         "three_up_to": 1600,
     }
+
+
+def test_through_snakemake_the_hub_source_writes_its_report_and_reruns_when_a_local_file_changes(tmp_path):
+    import subprocess
+
+    from conftest import small_study_command
+
+    pool = tmp_path / "pool.jsonl"
+    write_jsonl(
+        pool,
+        [
+            {"problem": "Find the sum of 3 and 4.", "solution": words(2000)},
+            {"problem": "See the figure and find x.", "solution": words(2000)},
+        ],
+    )
+    config = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
+    config["backends"] = {"task_source": "hub"}
+    config["hub_tasks"] = {"sources": [{"source": str(pool), "name": "pool"}]}
+    config.setdefault("evaluation", {})["benchmarks"] = {"math500": {"source": "math500.jsonl", "label": "MATH"}}
+    config["training"]["stage1_data"] = {"sources": [{"source": "easy.jsonl"}]}
+    configfile = tmp_path / "hub.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    workdir = tmp_path / "study"
+
+    def snakemake(*args):
+        cmd = small_study_command(workdir, *args, A.TASK_SOURCE_REPORT, configfile=configfile)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        return done.stdout + done.stderr
+
+    snakemake("--cores", "1")
+    report = json.loads((workdir / A.TASK_SOURCE_REPORT).read_text())
+    assert report["prefilter"]["sources"]["pool"]["dropped_by_reason"] == {"mentions_figure": 1}
+    assert [t["problem"] for t in read_jsonl(workdir / A.fill(A.TASKS, split="train_hard"))] == [
+        "Find the sum of 3 and 4."
+    ]
+    assert "Nothing to be done" in snakemake("-n")
+    write_jsonl(pool, [{"problem": "Find the product of 3 and 4.", "solution": words(2000, "12")}])
+    assert "generate_tasks" in snakemake("-n")

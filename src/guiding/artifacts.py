@@ -16,6 +16,7 @@ KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and thei
 # The benchmarks come from config (evaluation.benchmarks); the embedded default's are the world's
 # held-out splits eval_hard and eval_easy.
 WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world
+LOCAL_DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")  # a data source that is a local file
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
 DATA_TABLES = ("data_sets", "teachers")

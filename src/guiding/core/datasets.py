@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Local file suffix -> the datasets builder that reads it (artifacts.LOCAL_DATA_SUFFIXES, in order).
 LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 

@@ -12,10 +12,19 @@ log = logging.getLogger("guiding")
 
 
 def generate_tasks(
-    *, train_easy: str, train_hard: str, eval_easy: str, eval_hard: str, report: str, backend: str, settings: dict
+    *,
+    train_easy: str,
+    train_hard: str,
+    eval_easy: str,
+    eval_hard: str,
+    report: str,
+    backend: str,
+    settings: dict,
+    source_files: list[str] = (),
 ) -> None:
     """Every split, each to the output of its own name; the report counts the tasks per split and,
-    for a source with pre-filters, what they dropped by reason."""
+    for a source with pre-filters, what they dropped by reason. ``source_files`` (the local files
+    that ``settings`` names) are the rule's inputs only so that editing one reruns the job."""
     paths = {"train_easy": train_easy, "train_hard": train_hard, "eval_easy": eval_easy, "eval_hard": eval_hard}
     source = backends.create("task_source", backend, **settings)
     splits = source.splits()
