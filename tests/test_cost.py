@@ -52,8 +52,9 @@ def test_the_estimate_counts_requests_and_bounds_tokens_from_the_workload(tmp_pa
     (tmp_path / "solve.v10.txt").write_text("x" * 80)  # (by number, not by name)
     (tmp_path / "solve.v9.txt").write_text("x" * 1000)
     workload = cost.Workload(hard_tasks=10, subtasks_per_task=3, samples_per_task=3, paraphrased_items=20)
-    models = {"decomposer": "big", "final_judge": "small", "paraphraser": "small"}
-    calls = cost.estimate(workload, models, {"main": "big", "weak": "tiny"}, {"final_judge": 5}, ESTIMATE, tmp_path)
+    models = {"decomposer": "big", "teacher": None, "final_judge": "small", "paraphraser": "small"}
+    teachers = {"main": "big", "weak": "tiny"}
+    calls = cost.estimate(workload, models, teachers, {"final_judge": 5}, ESTIMATE, tmp_path)
     got = {(c.role, c.teacher): c for c in calls}
     # No subtask filter, step judge or rewriter configured: they send nothing.
     assert set(got) == {
@@ -66,17 +67,30 @@ def test_the_estimate_counts_requests_and_bounds_tokens_from_the_workload(tmp_pa
     }
     # Decomposer: one request per hard task; prompt (60 template chars + 100 + 200) / 4 = 90 tokens.
     assert got["decomposer", ""] == cost.RoleCall("decomposer", "", "big", 10, 900, 300)
-    # Teacher: 3 samples of 10 hard tasks and their 30 subtasks = 120; prompt (80 + 100) / 4 = 45.
+    # Teacher: 3 samples of 10 hard tasks and their 30 subtasks = 120, each teacher with its own
+    # model; prompt (80 + 100) / 4 = 45.
     assert got["teacher", "weak"] == cost.RoleCall("teacher", "weak", "tiny", 120, 120 * 45, 120 * 30)
-    # Judge: one per sample, with its own model; prompt (60 + 100 + 2 * 200) / 4 = 140, max_tokens 5.
+    # Final judge: one per sample, with its own model; prompt (60 + 100 + 2 * 200) / 4 = 140, max_tokens 5.
     assert got["final_judge", "main"] == cost.RoleCall("final_judge", "main", "small", 120, 120 * 140, 120 * 5)
-    assert got["paraphraser", ""].requests == 20
+    # Paraphraser: problem and solution of each of 20 items apart: 40 requests, 20 * (2 * 60 + 100 + 200) / 4.
+    assert got["paraphraser", ""] == cost.RoleCall("paraphraser", "", "small", 40, 20 * 105, 40 * 30)
     prices = {"big": cost.Price(1.0, 2.0), "tiny": cost.Price(0.5, 0.5), "small": cost.Price(0, 0)}
     big = 900 * 1 + 300 * 2 + 120 * 45 * 1 + 120 * 30 * 2  # decomposer and teacher main
     expected = (big + (120 * 45 + 120 * 30) * 0.5) / 1e6  # + teacher weak; the judge is free
     assert cost.total_usd(calls, prices) == pytest.approx(expected)
     assert cost.unpriced_models(calls, {"big": cost.Price(1, 1)}) == ["small", "tiny"]
     assert math.isnan(cost.total_usd(calls, {"big": cost.Price(1, 1)}))  # unpriced is never free
+
+
+def test_the_filters_send_three_checks_per_subtask_and_the_rewriter_the_teachers_model(tmp_path):
+    workload = cost.Workload(hard_tasks=10, subtasks_per_task=2, samples_per_task=3, paraphrased_items=0)
+    models = {"subtask_filter": "f", "rewriter": None}
+    calls = cost.estimate(workload, models, {"main": "big"}, {}, ESTIMATE, tmp_path)
+    got = {c.role: c for c in calls}
+    # 20 subtasks, 3 checks each; prompt per subtask (3 * 60 + 2 * 100 + 200) / 4 = 145 tokens.
+    assert got["subtask_filter"] == cost.RoleCall("subtask_filter", "", "f", 60, 20 * 145, 60 * 30)
+    # At most one rewrite per task (10 hard + 20 sub), by the teacher's own model.
+    assert got["rewriter"] == cost.RoleCall("rewriter", "main", "big", 30, 30 * 90, 30 * 30)
 
 
 def small_config(**cost_section):
@@ -95,16 +109,17 @@ LLM = {
         "decomposer": {"endpoint": "openai", "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 1000},
         "teacher": {"endpoint": "openai", "model": "teacher", "temperature": 1, "max_tokens": 500},
         "step_judge": {"endpoint": "openai", "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 50},
+        "rewriter": {"endpoint": "openai", "model": "teacher", "temperature": 0, "max_tokens": 40},
         "paraphraser": {"endpoint": "openai", "model": "gpt-4o-mini", "temperature": 0.7, "max_tokens": 50},
     },
 }
 
 
 def with_llm(config):
-    """``config`` with the decomposer, teacher and step judge check asking an LLM (the
+    """``config`` with the decomposer, teacher, rewriter and step judge check asking an LLM (the
     paraphraser does not: its backend stays the template one)."""
     config["llm"] = LLM
-    config["backends"].update(decomposer="llm", teacher="llm", step_judge_check="llm")
+    config["backends"].update(decomposer="llm", teacher="llm", rewriter="llm", step_judge_check="llm")
     config["teachers"]["main"]["model"] = "gpt-4o-mini"
     config["teachers"]["weak"]["model"] = "llama"
     return config
@@ -121,7 +136,8 @@ def test_the_config_check_refuses_an_estimate_above_the_limit_naming_both():
     assert calls["teacher", "main"].requests == 1440 and calls["teacher", "main"].model == "gpt-4o-mini"
     assert calls["teacher", "weak"].model == "llama"
     assert calls["step_judge", "weak"].requests == 1440 and calls["step_judge", "weak"].completion_tokens == 1440 * 50
-    assert {role for role, _ in calls} == {"decomposer", "teacher", "step_judge"}  # the paraphraser is a template
+    assert calls["rewriter", "weak"].model == "llama" and calls["rewriter", "weak"].completion_tokens == 480 * 40
+    assert {role for role, _ in calls} == {"decomposer", "teacher", "rewriter", "step_judge"}  # no paraphraser
     total = cost.total_usd(calls.values(), cost.price_table(config["cost"]))
     assert total > 1.0
     with pytest.raises(
@@ -232,7 +248,7 @@ def test_the_embedded_defaults_simulated_models_are_priced_at_zero():
     # The llm roles of the embedded default: every role on the simulated endpoint, a teacher
     # sending its own name as the model.
     names = {"decomposer": "decomposer", "subtask_filter": "filter", "teacher": "teacher"}
-    names |= {"final_judge": "judge", "step_judge": "judge", "paraphraser": "paraphraser"}
+    names |= {"final_judge": "judge", "step_judge": "judge", "paraphraser": "paraphraser", "rewriter": "teacher"}
     config["llm"] = {"roles": {r: {"endpoint": "simulated", "model": m, "max_tokens": 64} for r, m in names.items()}}
     config["backends"].update({role: "llm" for role in names} | {"step_judge": "exact", "step_judge_check": "llm"})
     calls = estimated_calls(config)

@@ -231,27 +231,26 @@ def hard_pool_size(config: dict) -> int | None:
 # Role of the cost estimate -> the backends keys that make it ask an LLM (value "llm"); its
 # settings are llm.roles.<role>. The step judge asks one as the step judge or as its check.
 LLM_ROLE_SWITCHES = {"step_judge": ("step_judge", "step_judge_check")}
+TEACHERS_OWN_MODEL = ("teacher", "rewriter")  # roles that send each teacher's own model
 
 
-def llm_role_settings(config: dict) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
-    """Which roles ask an LLM, with which model and completion bound: (role -> model, teacher ->
-    model, role -> max_tokens).
+def llm_role_settings(config: dict) -> tuple[dict[str, str | None], dict[str, str], dict[str, int]]:
+    """Which roles ask an LLM, with which model and completion bound: (role -> model, None for
+    each teacher's own; teacher -> its own model; role -> max_tokens).
 
     A role asks an LLM where ``backends.<role>`` is ``llm`` and ``llm.roles.<role>`` gives its
-    ``model`` and ``max_tokens``; a teacher sends its own ``teachers.<name>.model`` (default its
-    name). Without an ``llm`` section no role asks one.
+    ``model`` and ``max_tokens``. The teacher and the rewriter send the teacher's own model
+    (``teachers.<name>.model``, default its name). Without an ``llm`` section no role asks one.
     """
     roles, backends = (config.get("llm") or {}).get("roles", {}), config["backends"]
-    models, teachers, max_tokens = {}, {}, {}
+    models, max_tokens = {}, {}
     for role in cost.ROLES:
         switches = LLM_ROLE_SWITCHES.get(role, (role,))
         if role not in roles or not any(backends.get(switch) == "llm" for switch in switches):
             continue
+        models[role] = None if role in TEACHERS_OWN_MODEL else roles[role]["model"]
         max_tokens[role] = roles[role]["max_tokens"]
-        if role == "teacher":
-            teachers = {name: spec.get("model", name) for name, spec in config["teachers"].items()}
-        else:
-            models[role] = roles[role]["model"]
+    teachers = {name: spec.get("model", name) for name, spec in config["teachers"].items()}
     return models, teachers, max_tokens
 
 
@@ -261,7 +260,7 @@ def estimated_calls(config: dict) -> list[cost.RoleCall]:
     pool = hard_pool_size(config)
     models, teachers, max_tokens = llm_role_settings(config)
     if pool is None:
-        if not models and not teachers:
+        if not models:
             return []
         raise ConfigError("hub_tasks.sources: the estimate needs every source's limit (the pool size is unknown)")
     specs = set_specs(config)

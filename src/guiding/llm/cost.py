@@ -123,8 +123,8 @@ class Workload:
     """Items of every paraphrased set together."""
 
 
-# Requests per item of each role, and what each request's prompt holds besides its template:
-# (problems, solutions) filled in.
+# What one item of each role sends besides the templates: (problems, solutions) filled in, over
+# all of the item's requests.
 PER_ITEM_TEXTS = {
     "decomposer": (1, 1),  # the task and its reference
     "subtask_filter": (2, 1),  # the subtask, its solution and the full task (near-duplicate check)
@@ -132,8 +132,11 @@ PER_ITEM_TEXTS = {
     "final_judge": (1, 2),  # the task, the reference and the sample
     "step_judge": (1, 1),  # the task and the sample
     "rewriter": (1, 1),  # the task and its reference
-    "paraphraser": (1, 1),  # the problem and the solution of a set item
+    "paraphraser": (1, 1),  # the problem and the solution of a set item, one request each
 }
+# Requests per item where not one: the three filter checks of a subtask; a set item's problem
+# and solution are paraphrased separately.
+REQUESTS_PER_ITEM = {"subtask_filter": 3, "paraphraser": 2}
 
 
 def template_chars(role: str, fallback: int, template_dir: Path = TEMPLATE_DIR) -> int:
@@ -148,13 +151,13 @@ def template_chars(role: str, fallback: int, template_dir: Path = TEMPLATE_DIR) 
     return round(sum(sizes) / len(sizes)) if sizes else fallback
 
 
-def role_requests(workload: Workload) -> dict[str, int]:
-    """Requests per role for one teacher's share (teacher, final judge, step judge, rewriter) or in all."""
+def role_items(workload: Workload) -> dict[str, int]:
+    """Items per role, for one teacher's share (teacher, final judge, step judge, rewriter) or in all."""
     tasks = workload.hard_tasks * (1 + workload.subtasks_per_task)  # hard tasks and their subtasks
     samples = tasks * workload.samples_per_task
     return {
         "decomposer": workload.hard_tasks,
-        "subtask_filter": workload.hard_tasks * workload.subtasks_per_task * 3,  # three checks each
+        "subtask_filter": workload.hard_tasks * workload.subtasks_per_task,
         "teacher": samples,
         "final_judge": samples,
         "step_judge": samples,
@@ -168,7 +171,7 @@ PER_TEACHER = ("teacher", "final_judge", "step_judge", "rewriter")
 
 def estimate(
     workload: Workload,
-    models: dict[str, str],
+    models: dict[str, str | None],
     teachers: dict[str, str],
     max_tokens: dict[str, int],
     estimate_config: dict,
@@ -176,30 +179,33 @@ def estimate(
 ) -> list[RoleCall]:
     """Requests and tokens per role (per teacher for the teachers' roles), from counts alone.
 
-    ``models``: role -> model of each role that asks an LLM (a role not in it sends nothing);
-    ``teachers``: teacher -> model of every teacher that asks an LLM. The final judge, step judge
-    and rewriter work once per teacher, with their own model. ``max_tokens``: role -> completion bound
-    (``estimate_config["completion_tokens"]`` where not given).
+    ``models``: role -> model of each role that asks an LLM (a role not in it sends nothing; None:
+    each teacher's own model, as the teacher and the rewriter send); ``teachers``: teacher -> its
+    own model. The teacher, final judge, step judge and rewriter work once per teacher.
+    ``max_tokens``: role -> completion bound (``estimate_config["completion_tokens"]`` where not given).
     """
-    counts = role_requests(workload)
+    items = role_items(workload)
     chars_per_token = estimate_config["chars_per_token"]
     calls = []
     for role in ROLES:
-        if role == "teacher":
-            shares = [(teacher, model) for teacher, model in sorted(teachers.items())]
-        elif role not in models:
+        if role not in models:
             continue
-        elif role in PER_TEACHER:
-            shares = [(teacher, models[role]) for teacher in sorted(teachers)]
+        if role in PER_TEACHER:
+            shares = [(teacher, models[role] or own) for teacher, own in sorted(teachers.items())]
         else:
             shares = [("", models[role])]
+        per_item = REQUESTS_PER_ITEM.get(role, 1)
         problems, solutions = PER_ITEM_TEXTS[role]
         filled = problems * estimate_config["problem_chars"] + solutions * estimate_config["solution_chars"]
         template = template_chars(role, estimate_config["template_chars"], template_dir)
-        prompt = math.ceil((template + filled) / chars_per_token)
+        prompt_per_item = math.ceil((per_item * template + filled) / chars_per_token)
         completion = max_tokens.get(role, estimate_config["completion_tokens"])
-        n = counts[role]
-        calls += [RoleCall(role, teacher, model, n, n * prompt, n * completion) for teacher, model in shares if n]
+        n = items[role]
+        calls += [
+            RoleCall(role, teacher, model, n * per_item, n * prompt_per_item, n * per_item * completion)
+            for teacher, model in shares
+            if n
+        ]
     return calls
 
 
