@@ -10,7 +10,7 @@ from snakemake.utils import validate
 from guiding import artifacts as A
 from guiding.config import ConfigError, check_config, load_recipes
 from guiding.core.io import read_jsonl, write_jsonl
-from guiding.tasks.sources import HubTaskSource, is_multi_part, non_ascii_share, prefilter_records, subtask_count
+from guiding.tasks.sources import HubTaskSource, foreign_letter_share, is_multi_part, prefilter_records, subtask_count
 from guiding.tasks.steps import generate_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,7 @@ def test_multi_part_problems_are_recognised(problem):
     "problem",
     [
         "Compute $f(1) + f(2)$ where $f(x) = 3x$.",
+        "Given the conditions\n1. x > 0\n2. y > 0\nfind the least value of x + y + 1/(xy).",
         "The point (2, 3) lies on the line; find its slope (1) only.",
         "Find $a$ such that $(a)(b) = 6$ and $b = 2$.",
     ],
@@ -79,6 +80,7 @@ def test_every_dropped_record_is_counted_under_its_first_reason():
         {"problem": "求函数的最小值，其中x是正数。", "solution": ok, "answer": "7"},
         {"problem": "Find y.", "solution": words(1000), "answer": "7"},
         {"problem": "Find z.", "solution": words(7000), "answer": "7"},
+        {"problem": "If tan α = 2, find sin α cos α.", "solution": words(2000, "2/5"), "answer": "2/5"},  # kept
         {"problem": "Find w.", "solution": ok, "answer": ""},
         {"problem": "In the figure, (1) find a (2) find b.", "solution": ok, "answer": "7"},  # figure comes first
     ]
@@ -86,6 +88,7 @@ def test_every_dropped_record_is_counted_under_its_first_reason():
     assert [(t["problem"], t["n_subtasks"]) for t in kept] == [
         ("Find the sum of 3 and 4.", 2),
         ("Find the product of 3 and 4.", 3),
+        ("If tan α = 2, find sin α cos α.", 2),
     ]
     assert dict(dropped) == {
         "duplicate": 1,
@@ -104,12 +107,12 @@ def test_every_dropped_record_is_counted_under_its_first_reason():
     assert len(kept) == 1
 
 
-def test_accented_english_is_english_and_chinese_is_not():
-    assert (
-        non_ascii_share("Erdős and Gödel proved that $x^2 \\geq 0$ for every real x.")
-        < prefilter()["max_non_ascii_letters"]
-    )
-    assert non_ascii_share("已知 $x>0$，求 $x+1/x$ 的最小值。") > 0.5
+def test_greek_letters_and_accented_names_are_english_and_chinese_is_not():
+    limit = prefilter()["max_foreign_letters"]
+    assert foreign_letter_share("Erdős and Gödel proved that $x^2 \\geq 0$ for every real x.") == 0
+    assert foreign_letter_share("If tan α = 2, find sin α + cos α.") == 0
+    assert foreign_letter_share("已知 $x>0$，求 $x+1/x$ 的最小值。") > 0.5 > limit
+    assert foreign_letter_share("Найдите x, если x + 2 = 5.") > limit
 
 
 def test_the_source_reads_local_files_with_where_columns_and_nested_fields(tmp_path):

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..core.io import file_digest, write_json, write_jsonl
@@ -59,7 +58,3 @@ def write_dataset_info(path: str | Path, exports: dict[str, str]) -> None:
         if Path(file).parent.resolve() != folder:
             raise ValueError(f"export of set {name!r} at {file} is not beside {path} (LLaMA-Factory's dataset_dir)")
     write_json(path, {name: dataset_info_entry(file) for name, file in sorted(exports.items())})
-
-
-def read_alpaca(path: str | Path) -> list[dict]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -14,8 +14,8 @@ under the first reason that drops it (so the counts add up to the records read):
 - ``asy``: an ``[asy]`` drawing;
 - ``url``: a web address;
 - ``multi_part``: the problem asks several questions, marked (1)/(2), (a)/(b), (I)/(II) or a)/b);
-- ``non_english``: more than ``max_non_ascii_letters`` of the problem's or the solution's letters
-  are not ASCII;
+- ``non_english``: more than ``max_foreign_letters`` of the problem's or the solution's letters
+  are outside the Latin and Greek scripts;
 - ``reference_too_short`` / ``reference_too_long``: the reference's length picks the number of
   subtasks (``subtasks``): under ``min_tokens`` skip, up to ``two_up_to`` 2, up to ``three_up_to``
   3, longer skip. Tokens are counted as characters / ``chars_per_token``.
@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import unicodedata
 from collections import Counter
 
 from ..answers import extract_answer
@@ -41,7 +42,7 @@ _ASY = re.compile(r"\[asy\]", re.IGNORECASE)
 # (I) ... (II), full-width brackets too; a function value such as f(2) does not count.
 _PART_STYLES = (("1", "2"), ("a", "b"), ("I", "II"), ("i", "ii"))
 _OPEN, _CLOSE = r"[(（]", r"[)）]"
-_NON_ASCII_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_LETTER = re.compile(r"[^\W\d_]")
 
 REASONS = (
     "no_reference",
@@ -58,21 +59,24 @@ REASONS = (
 
 def is_multi_part(problem: str) -> bool:
     """Whether ``problem`` has two consecutive part markers of one style: "(1) ... (2)" and the like,
-    in brackets that stand alone or as "a)" / "b)" at the start of a line."""
+    in brackets that stand alone, or "a)" / "b)" at the start of a line (a list "1." / "2." of
+    conditions is one question)."""
     for first, second in _PART_STYLES:
         marks = [rf"(?<![\w)\]])\s*{_OPEN}\s*{m}\s*{_CLOSE}" for m in (first, second)]
         if all(re.search(mark, problem) for mark in marks):
             return True
-        lines = [rf"(?m)^\s*{m}[).]\s" for m in (first, second)]
+        lines = [rf"(?m)^\s*{m}\)\s" for m in (first, second)]
         if all(re.search(line, problem) for line in lines):
             return True
     return False
 
 
-def non_ascii_share(text: str) -> float:
-    """The share of ``text``'s letters that are not ASCII (LaTeX commands are ASCII)."""
-    letters = _NON_ASCII_LETTER.findall(text)
-    return sum(not c.isascii() for c in letters) / len(letters) if letters else 0.0
+def foreign_letter_share(text: str) -> float:
+    """The share of ``text``'s letters outside the Latin and Greek scripts (Chinese, Cyrillic, ...):
+    Greek letters are mathematics (an angle α), accented names (Erdős) are Latin."""
+    letters = _LETTER.findall(text)
+    foreign = sum(not (c.isascii() or unicodedata.name(c, "").startswith(("LATIN", "GREEK"))) for c in letters)
+    return foreign / len(letters) if letters else 0.0
 
 
 def subtask_count(reference: str, lengths: dict) -> tuple[int | None, int]:
@@ -105,7 +109,7 @@ def drop_reason(problem: str, solution: str, prefilter: dict, figure: re.Pattern
         return "url"
     if prefilter["drop_multi_part"] and is_multi_part(problem):
         return "multi_part"
-    if max(non_ascii_share(problem), non_ascii_share(solution)) > prefilter["max_non_ascii_letters"]:
+    if max(foreign_letter_share(problem), foreign_letter_share(solution)) > prefilter["max_foreign_letters"]:
         return "non_english"
     return None
 
