@@ -91,6 +91,6 @@ rule costs_table:
         # Where the rows are, not what they say: a resource, so that moving the cache reruns nothing.
         response_cache=response_cache_path(),
     params:
-        config=config_subset("cost"),
+        prices=canonical(config["cost"].get("prices", {})),
     script:
         "../scripts/costs_table.py"

@@ -200,7 +200,7 @@ def test_the_cost_table_bills_the_runs_requests_from_the_cache_rows(tmp_path):
         csv=out["csv"],
         md=out["md"],
         provenance_json=out["provenance.json"],
-        config={"cost": {"prices": prices}},
+        prices=prices,
         response_cache=str(cache_path),
     )
     df = pd.read_csv(out["csv"], keep_default_na=False)
