@@ -261,3 +261,23 @@ def test_the_embedded_defaults_simulated_models_are_priced_at_zero():
     assert cost.unpriced_models(calls, prices) == [] and cost.total_usd(calls, prices) == 0
     config["cost"]["limit_usd"] = 0
     check_config(config)  # a zero limit admits the free simulated run
+
+
+def test_a_hub_pool_is_counted_by_its_sources_limits_and_refused_without_them():
+    price = {"prompt": 1, "completion": 1}
+    config = small_config(limit_usd=1e9, prices={"gpt-4o-mini": price, "llama": price})
+    config["backends"]["task_source"] = "hub"
+    config["evaluation"]["benchmarks"] = {"math500": {"source": "math500.jsonl", "label": "MATH", "split": "test"}}
+    config["training"]["stage1_data"] = {"sources": [{"source": "easy.jsonl"}], "ngram": 0}
+    prefilter = {"reference_tokens": {"chars_per_token": 4, "min_tokens": 400, "two_up_to": 1000, "three_up_to": 1600}}
+    config["hub_tasks"] = {
+        "sources": [{"source": "a.jsonl", "limit": 70}, {"source": "b.jsonl"}],
+        "prefilter": prefilter,
+    }
+    with_llm(config)
+    with pytest.raises(ConfigError, match="hub_tasks.sources: the estimate needs every source's limit"):
+        check_config(config)
+    config["hub_tasks"]["sources"][1]["limit"] = 30
+    check_config(config)
+    decomposer = next(c for c in estimated_calls(config) if c.role == "decomposer")
+    assert decomposer.requests == 100  # 70 + 30 hard tasks
