@@ -274,7 +274,8 @@ def estimated_calls(config: dict) -> list[cost.RoleCall]:
 
 
 def _check_hub_tasks(config: dict) -> None:
-    """The hub task source needs its sources, and length thresholds in increasing order."""
+    """The hub task source needs its section, length thresholds in increasing order, sources of
+    distinct names, and no world benchmarks or world stage-1 data (it fills the hard pool only)."""
     if config["backends"]["task_source"] != "hub":
         return
     if "hub_tasks" not in config:
