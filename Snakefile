@@ -32,4 +32,6 @@ rule all:
     default_target: True
     input:
         data_tables(),
+        cost_tables(),
+        export_files(),
         result_files(),

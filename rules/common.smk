@@ -102,6 +102,26 @@ def config_subset(*sections):
     return canonical(subset)
 
 
+def task_source_settings():
+    """The config section of the task source: the world's, or hub_tasks (sources and pre-filters)."""
+    section = {"world": "world", "hub": "hub_tasks"}[BACKENDS["task_source"]]
+    return canonical(config[section])
+
+
+def task_source_files(wildcards):
+    """The hub source's local files, as inputs: editing one regenerates the tasks (a hub dataset
+    is read by the job)."""
+    if BACKENDS["task_source"] != "hub":
+        return {}
+    sources = config["hub_tasks"]["sources"]
+    local = [
+        s["source"]
+        for s in sources
+        if os.path.splitext(s["source"])[1] in A.LOCAL_DATA_SUFFIXES
+    ]
+    return {"source_files": local} if local else {}
+
+
 def tasks_of_kind(wildcards):
     """Tasks a teacher solves: the hard pool or the filtered subtasks."""
     if wildcards.kind == "hard":
@@ -249,6 +269,44 @@ def data_tables():
     return expand(A.TABLE, table=A.DATA_TABLES, ext=A.TABLE_FORMATS)
 
 
+def llm_request_manifests():
+    """The request manifests (A.LLM_REQUESTS) of every job of this config that may ask a model
+    anything: the cost table's inputs (a job whose role is not llm writes an empty one).
+    """
+    per_teacher = [
+        f"{rule}-{teacher}-{kind}"
+        for rule in ("sample_solutions", "judge_solutions", "make_pairs")
+        for teacher in TEACHERS
+        for kind in A.KINDS
+    ]
+    paraphrased = [
+        f"paraphrase_set-{name.removeprefix(A.PARAPHRASE_PREFIX)}"
+        for name in sorted(SETS)
+        if name.startswith(A.PARAPHRASE_PREFIX)
+    ]
+    jobs = ["decompose_tasks", "filter_subtasks", *per_teacher, *paraphrased]
+    return expand(A.LLM_REQUESTS, job=jobs)
+
+
+def response_cache_path():
+    """The response cache (outside results/): the llm section's, else the default location."""
+    return (config.get("llm") or {}).get("cache", ".cache/llm/responses.sqlite")
+
+
+def cost_tables():
+    """The cost table (all zeros where no job asks a model anything)."""
+    return expand(A.TABLE, table=A.COST_TABLE, ext=A.TABLE_FORMATS)
+
+
+def export_files():
+    """Every set as TRL and LLaMA-Factory data, and LLaMA-Factory's dataset_info.json."""
+    return [
+        *expand(A.EXPORT_TRL, name=sorted(SETS)),
+        *expand(A.EXPORT_LLAMAFACTORY, name=sorted(SETS)),
+        A.EXPORT_LLAMAFACTORY_INFO,
+    ]
+
+
 def stage2_set(wildcards):
     return A.fill(A.SET, name=RUNS[wildcards.run]["set"])
 
@@ -287,7 +345,7 @@ def benchmark_source(wildcards):
     source = config["evaluation"]["benchmarks"][wildcards.bench]["source"]
     if source == A.WORLD_SOURCE:
         return {"tasks": A.fill(A.TASKS, split=wildcards.bench)}
-    if os.path.splitext(source)[1] in (".jsonl", ".json", ".parquet", ".csv"):
+    if os.path.splitext(source)[1] in A.LOCAL_DATA_SUFFIXES:
         return {"source_file": source}
     return {}
 

@@ -7,6 +7,7 @@ rule judge_solutions:
         tasks=tasks_of_kind,
         samples=A.SAMPLES,
     output:
+        requests=A.fill(A.LLM_REQUESTS, job="judge_solutions-{teacher}-{kind}"),
         judged=A.JUDGED,
     log:
         "results/logs/judge_solutions/{teacher}_{kind}.log",
@@ -25,6 +26,7 @@ rule make_pairs:
         tasks=tasks_of_kind,
         judged=A.JUDGED,
     output:
+        requests=A.fill(A.LLM_REQUESTS, job="make_pairs-{teacher}-{kind}"),
         pairs=A.PAIRS,
         pair_stats=A.PAIR_STATS,
     log:

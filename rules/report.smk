@@ -91,3 +91,28 @@ rule result_tables:
         runs=canonical(RUNS),
     script:
         "../scripts/result_tables.py"
+
+
+rule costs_table:
+    input:
+        requests=llm_request_manifests(),
+    output:
+        csv=report(
+            A.fill(A.TABLE, table=A.COST_TABLE, ext="csv"),
+            caption="../report/costs.rst",
+            category="Data",
+        ),
+        md=A.fill(A.TABLE, table=A.COST_TABLE, ext="md"),
+        provenance_json=A.fill(A.TABLE, table=A.COST_TABLE, ext="provenance.json"),
+    log:
+        "results/logs/costs_table.log",
+    localrule: True
+    conda:
+        "../envs/report.yaml"
+    resources:
+        # Where the rows are, not what they say: a resource, so that moving the cache reruns nothing.
+        response_cache=response_cache_path(),
+    params:
+        prices=canonical(config["cost"].get("prices", {})),
+    script:
+        "../scripts/costs_table.py"

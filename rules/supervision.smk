@@ -22,6 +22,7 @@ rule paraphrase_set:
     input:
         base_set=A.fill(A.SET, name="{base}"),
     output:
+        requests=A.fill(A.LLM_REQUESTS, job="paraphrase_set-{base}"),
         paraphrased=A.fill(A.SET, name=A.paraphrase_name("{base}")),
     log:
         "results/logs/build_set/para-{base}.log",
@@ -62,3 +63,32 @@ rule set_statistics:
         "../envs/data.yaml"
     script:
         "../scripts/set_statistics.py"
+
+
+rule export_set:
+    input:
+        supervision_set=A.SET,
+    output:
+        trl=A.EXPORT_TRL,
+        llamafactory=A.EXPORT_LLAMAFACTORY,
+    log:
+        "results/logs/export_set/{name}.log",
+    localrule: True
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/export_set.py"
+
+
+rule llamafactory_dataset_info:
+    input:
+        alpaca=expand(A.EXPORT_LLAMAFACTORY, name=sorted(SETS)),
+    output:
+        dataset_info=A.EXPORT_LLAMAFACTORY_INFO,
+    log:
+        "results/logs/llamafactory_dataset_info.log",
+    localrule: True
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/llamafactory_dataset_info.py"

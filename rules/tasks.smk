@@ -3,8 +3,11 @@
 
 
 rule generate_tasks:
+    input:
+        unpack(task_source_files),
     output:
         **{split: A.fill(A.TASKS, split=split) for split in A.SPLITS},
+        report=A.TASK_SOURCE_REPORT,
     log:
         "results/logs/generate_tasks.log",
     localrule: on_head_node("task_source")
@@ -12,7 +15,7 @@ rule generate_tasks:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["task_source"],
-        world=canonical(config["world"]),
+        settings=task_source_settings(),
     script:
         "../scripts/generate_tasks.py"
 
@@ -21,6 +24,7 @@ rule decompose_tasks:
     input:
         hard_tasks=A.fill(A.TASKS, split="train_hard"),
     output:
+        requests=A.fill(A.LLM_REQUESTS, job="decompose_tasks"),
         decomposed=A.DECOMPOSED_SUBTASKS,
         report=A.DECOMPOSE_REPORT,
     log:
@@ -40,6 +44,7 @@ rule filter_subtasks:
         decomposed=A.DECOMPOSED_SUBTASKS,
         hard_tasks=A.fill(A.TASKS, split="train_hard"),
     output:
+        requests=A.fill(A.LLM_REQUESTS, job="filter_subtasks"),
         kept=A.FILTERED_SUBTASKS,
         report=A.SUBTASK_FILTER_REPORT,
     log:

@@ -5,6 +5,7 @@ rule sample_solutions:
     input:
         tasks=tasks_of_kind,
     output:
+        requests=A.fill(A.LLM_REQUESTS, job="sample_solutions-{teacher}-{kind}"),
         samples=A.SAMPLES,
         report=A.SAMPLE_REPORT,
     log:

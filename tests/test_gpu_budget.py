@@ -54,9 +54,11 @@ def test_the_budget_needs_the_stage1_data_and_names_it(tmp_path):
 def test_the_command_prints_the_total(tmp_path, capsys):
     config = built(tmp_path)
     total = sum(job.gpu_hours for job in plan(config, tmp_path, RATE, tokens_per_example=600))
-    main(
-        ["gpu-budget", "--configfile", str(SMALL), "--directory", str(tmp_path)]
-        + ["--train-tokens-per-s", "100", "--generate-tokens-per-s", "50"]
-    )
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            ["gpu-budget", "--configfile", str(SMALL), "--directory", str(tmp_path)]
+            + ["--train-tokens-per-s", "100", "--generate-tokens-per-s", "50"]
+        )
+    assert exit_.value.code == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("| total |") and math.isclose(float(last.split("|")[4]), round(total, 1))

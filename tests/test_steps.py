@@ -71,7 +71,7 @@ def data(request, tmp_path_factory):
     set_runtime(Runtime(cache=str(root / "cache" / "responses.sqlite")))
     path = lambda template, **w: str(root / A.fill(template, **w))
     tasks = {split: path(A.TASKS, split=split) for split in A.SPLITS}
-    generate_tasks(**tasks, backend="world", world=WORLD)
+    generate_tasks(**tasks, report=path(A.TASK_SOURCE_REPORT), backend="world", settings=WORLD)
     decompose_tasks(
         hard_tasks=tasks["train_hard"],
         decomposed=path(A.DECOMPOSED_SUBTASKS),

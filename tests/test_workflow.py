@@ -104,6 +104,8 @@ def test_changing_one_error_rate_plans_only_that_set_and_its_dependents(run, tmp
         "build_error_rate_set": 2,  # hard-main-er60 and subtask-main-er60, nothing else
         "set_statistics": 2,
         "data_sets_table": 1,
+        "export_set": 2,  # their TRL and LLaMA-Factory files, and the dataset_info that names them
+        "llamafactory_dataset_info": 1,
         "all": 1,
     }
     expected.update(EXTRA_PLANNED_FOR_A_NEW_SET)

@@ -16,9 +16,11 @@ KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and thei
 # The benchmarks come from config (evaluation.benchmarks); the embedded default's are the world's
 # held-out splits eval_hard and eval_easy.
 WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world
+LOCAL_DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")  # a data source that is a local file
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
 DATA_TABLES = ("data_sets", "teachers", "judge_agreement")
+COST_TABLE = "costs"  # requests, tokens and USD per role and teacher, from the response cache
 TABLE_FORMATS = ("csv", "md", "provenance.json")
 
 PARAPHRASE_PREFIX = "para-"
@@ -28,6 +30,8 @@ STAGE2_PREFIX = "stage2-"
 # ---------------------------------------------------------------- path templates
 
 TASKS = "results/data/tasks/{split}.jsonl"
+# Tasks per split and, for a source with pre-filters (hub), the records dropped by reason.
+TASK_SOURCE_REPORT = "results/data/tasks/report.json"
 DECOMPOSED_SUBTASKS = "results/data/subtasks/decomposed.jsonl"
 DECOMPOSE_REPORT = "results/data/subtasks/decompose_report.json"  # tasks decomposed, answers dropped by reason
 FILTERED_SUBTASKS = "results/data/subtasks/filtered.jsonl"
@@ -39,6 +43,17 @@ PAIRS = "results/data/pairs/{teacher}/{kind}.jsonl"
 PAIR_STATS = "results/data/pairs/{teacher}/{kind}.stats.json"
 SET = "results/sets/{name}.jsonl"
 SET_STATS = "results/data/stats/{name}.json"
+# Every set for other trainers: TRL prompt/completion JSONL; LLaMA-Factory alpaca JSON, whose
+# folder holds the dataset_info.json that names every set's file and columns.
+EXPORT_TRL = "results/exports/trl/{name}.jsonl"
+EXPORT_LLAMAFACTORY = "results/exports/llamafactory/{name}.json"
+EXPORT_LLAMAFACTORY_INFO = "results/exports/llamafactory/dataset_info.json"
+# The keys of the requests that one job sent to a model ({job}: the job's own name, such as
+# "samples/main/hard"): what the cost table reads from the response cache.
+LLM_REQUESTS = "results/data/requests/{job}.jsonl"
+# The output name under which a job that may ask a model declares its request manifest; run_step
+# hands it to guiding.llm.roles (every `ask` of the job lists its keys there), not to the step.
+REQUESTS_OUTPUT = "requests"
 STAGE1_DATA = "results/data/stage1/train.jsonl"  # the easy problems of stage 1, decontaminated
 STAGE1_DATA_REPORT = "results/data/stage1/report.json"  # items read, kept, removed per source
 BASE_MODEL = "results/models/base"

@@ -11,7 +11,10 @@ import importlib
 
 # role -> backend name -> "module:class". The embedded default's names are the schema defaults.
 IMPLEMENTATIONS: dict[str, dict[str, str]] = {
-    "task_source": {"world": "guiding.tasks.embedded:WorldTaskSource"},
+    "task_source": {
+        "world": "guiding.tasks.embedded:WorldTaskSource",
+        "hub": "guiding.tasks.sources:HubTaskSource",
+    },
     # "llm": the same role asked of a model through the cached generation interface (guiding.llm),
     # with the endpoint and sampling of config llm.roles.<role>.
     "decomposer": {"world": "guiding.tasks.embedded:ChainDecomposer", "llm": "guiding.tasks.llm:LLMDecomposer"},

@@ -1,22 +1,25 @@
-"""The ``guiding`` command: ``guiding serve`` (guiding.llm.serve) and ``guiding gpu-budget``
-(guiding.report.gpu_budget)."""
+"""The ``guiding`` command: ``guiding serve`` (guiding.llm.serve), ``guiding estimate``
+(guiding.estimate: what the LLM calls will cost) and ``guiding gpu-budget``
+(guiding.report.gpu_budget: what training and evaluation will take)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="guiding")
     commands = parser.add_subparsers(dest="command", required=True)
+    from . import estimate
     from .llm import serve
     from .report import gpu_budget
 
-    modules = {"serve": serve, "gpu-budget": gpu_budget}
+    modules = {"serve": serve, "estimate": estimate, "gpu-budget": gpu_budget}
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))
     args = parser.parse_args(argv)
-    modules[args.command].run(args)
+    sys.exit(modules[args.command].run(args) or 0)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from .artifacts import (
     error_rate_set_name,
     paraphrase_name,
 )
+from .llm import cost
 
 
 class ConfigError(ValueError):
@@ -218,6 +219,108 @@ def load_recipes(config: dict, root: str | os.PathLike) -> dict:
     return config
 
 
+def hard_pool_size(config: dict) -> int | None:
+    """Hard tasks in the pool, as far as the config alone tells: the world's ``train_hard`` size, or
+    the sum of the hub sources' ``limit``s (None when a source has none: its size is unknown)."""
+    if config["backends"]["task_source"] == "hub":
+        limits = [source.get("limit") for source in config["hub_tasks"]["sources"]]
+        return None if None in limits else sum(limits)
+    return config["world"]["sizes"]["train_hard"]
+
+
+# Role of the cost estimate -> the backends keys that make it ask an LLM (value "llm"); its
+# settings are llm.roles.<role>. The step judge asks one as the step judge or as its check.
+LLM_ROLE_SWITCHES = {"step_judge": ("step_judge", "step_judge_check")}
+TEACHERS_OWN_MODEL = ("teacher", "rewriter")  # roles that send each teacher's own model
+
+
+def llm_role_settings(config: dict) -> tuple[dict[str, str | None], dict[str, str], dict[str, int]]:
+    """Which roles ask an LLM, with which model and completion bound: (role -> model, None for
+    each teacher's own; teacher -> its own model; role -> max_tokens).
+
+    A role asks an LLM where ``backends.<role>`` is ``llm`` and ``llm.roles.<role>`` gives its
+    ``model`` and ``max_tokens``. The teacher and the rewriter send the teacher's own model
+    (``teachers.<name>.model``, default its name). Without an ``llm`` section no role asks one.
+    """
+    roles, backends = (config.get("llm") or {}).get("roles", {}), config["backends"]
+    models, max_tokens = {}, {}
+    for role in cost.ROLES:
+        switches = LLM_ROLE_SWITCHES.get(role, (role,))
+        if role not in roles or not any(backends.get(switch) == "llm" for switch in switches):
+            continue
+        models[role] = None if role in TEACHERS_OWN_MODEL else roles[role]["model"]
+        max_tokens[role] = roles[role]["max_tokens"]
+    teachers = {name: spec.get("model", name) for name, spec in config["teachers"].items()}
+    return models, teachers, max_tokens
+
+
+def estimated_calls(config: dict) -> list[cost.RoleCall]:
+    """The dry-run estimate of every LLM request of the config (see guiding.llm.cost); raises
+    ConfigError when the pool size is unknown (a hub source without ``limit``)."""
+    pool = hard_pool_size(config)
+    models, teachers, max_tokens = llm_role_settings(config)
+    if pool is None:
+        if not models:
+            return []
+        raise ConfigError("hub_tasks.sources: the estimate needs every source's limit (the pool size is unknown)")
+    specs = set_specs(config)
+    workload = cost.Workload(
+        hard_tasks=pool,
+        subtasks_per_task=config["cost"]["estimate"]["subtasks_per_task"],
+        samples_per_task=config["sampling"]["samples_per_task"],
+        paraphrased_items=sum(set_size(config, name) for name, spec in specs.items() if spec["type"] == "paraphrase"),
+    )
+    return cost.estimate(workload, models, teachers, max_tokens, config["cost"]["estimate"])
+
+
+def _check_hub_tasks(config: dict) -> None:
+    """The hub task source needs its section, length thresholds in increasing order, sources of
+    distinct names, and no world benchmarks or world stage-1 data (it fills the hard pool only)."""
+    if config["backends"]["task_source"] != "hub":
+        return
+    if "hub_tasks" not in config:
+        raise ConfigError("hub_tasks: needed by backends.task_source 'hub' (its sources and pre-filters)")
+    lengths = config["hub_tasks"]["prefilter"]["reference_tokens"]
+    if not lengths["min_tokens"] <= lengths["two_up_to"] < lengths["three_up_to"]:
+        raise ConfigError(
+            "hub_tasks.prefilter.reference_tokens: needs min_tokens <= two_up_to < three_up_to, got "
+            f"{lengths['min_tokens']}, {lengths['two_up_to']}, {lengths['three_up_to']}"
+        )
+    # The hub source fills the hard pool only: the world's other splits are empty.
+    for name, spec in config["evaluation"]["benchmarks"].items():
+        if spec["source"] == WORLD_SOURCE:
+            raise ConfigError(
+                f"evaluation.benchmarks.{name}.source: a world benchmark needs backends.task_source 'world' "
+                "(the hub source has no held-out splits); name a dataset instead"
+            )
+    if any(s["source"] == WORLD_SOURCE for s in config["training"]["stage1_data"]["sources"]):
+        raise ConfigError(
+            "training.stage1_data.sources: the world's easy split needs backends.task_source 'world' "
+            "(the hub source has none); name a dataset instead"
+        )
+    names = [source.get("name", source["source"]) for source in config["hub_tasks"]["sources"]]
+    if len(set(names)) < len(names):
+        raise ConfigError(f"hub_tasks.sources: two sources share a name ({names}); give each its own name")
+
+
+def _check_cost(config: dict) -> None:
+    """Refuses to start when the estimate is above ``cost.limit_usd`` or cannot be priced."""
+    limit = config["cost"]["limit_usd"]
+    if limit is None:
+        return
+    calls = estimated_calls(config)
+    prices = cost.price_table(config["cost"])
+    if unpriced := cost.unpriced_models(calls, prices):
+        raise ConfigError(f"cost.prices: no price for model(s) {unpriced}, so the spending limit cannot be checked")
+    total = cost.total_usd(calls, prices)
+    if total > limit:
+        raise ConfigError(
+            f"cost.limit_usd: the dry-run estimate is ${total:,.2f} "
+            f"({sum(c.requests for c in calls):,} requests), above the limit of ${limit:,.2f} "
+            "(see `guiding estimate --configfile ...` for the estimate per role)"
+        )
+
+
 def check_config(config: dict) -> None:
     """Checks across fields, after schema validation; raises ConfigError naming the key."""
     teachers = config["teachers"]
@@ -266,6 +369,8 @@ def check_config(config: dict) -> None:
     _check_student(config)
     _check_benchmarks(config)
     _check_llm(config)
+    _check_hub_tasks(config)
+    _check_cost(config)
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:

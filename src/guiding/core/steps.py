@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 
+from ..artifacts import REQUESTS_OUTPUT
 from .logs import log_to_file
 
 
@@ -59,15 +61,23 @@ def step_arguments(step: Callable, *, input, output, params, wildcards, threads,
 def run_step(snakemake, step: Callable) -> None:
     """Log to the rule's log file, then call ``step`` with the job's named files and settings."""
     log_to_file(snakemake.log[0])
+    output = dict(_named(snakemake.output))
+    manifest = output.pop(REQUESTS_OUTPUT, None)
+    if manifest:  # a job that may ask a model: its manifest exists, empty when it asked nothing
+        Path(manifest).parent.mkdir(parents=True, exist_ok=True)
+        Path(manifest).write_text("")
     if "llm" in snakemake.config:  # how this job sends LLM requests: not a param, it changes no answer
+        from dataclasses import replace
+
         from ..llm.roles import Runtime, set_runtime
 
-        set_runtime(Runtime.from_config(snakemake.config["llm"]))
+        runtime = Runtime.from_config(snakemake.config["llm"])
+        set_runtime(replace(runtime, manifest=manifest, teacher=_named(snakemake.wildcards).get("teacher", "")))
     step(
         **step_arguments(
             step,
             input=snakemake.input,
-            output=snakemake.output,
+            output=output,
             params=snakemake.params,
             wildcards=snakemake.wildcards,
             threads=snakemake.threads,

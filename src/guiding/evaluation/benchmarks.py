@@ -18,24 +18,9 @@ counted in the benchmark's report.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from ..answers import FORMS, normalize_gold
-
-LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
-
-
-def _load_rows(source: str, subset: str | None, split: str) -> list[dict]:
-    from datasets import load_dataset
-
-    path = Path(source)
-    if path.suffix in LOCAL_SUFFIXES:
-        if not path.is_file():
-            raise FileNotFoundError(f"benchmark source {source!r}: no such file")
-        dataset = load_dataset(LOCAL_SUFFIXES[path.suffix], data_files=str(path), split="train")
-    else:
-        dataset = load_dataset(source, subset, split=split)
-    return list(dataset)
+from ..core.datasets import load_rows
 
 
 def _stable_id(bench: str, index: int, problem: str) -> str:
@@ -91,7 +76,7 @@ def from_world(tasks: list[dict], limit: int | None = None) -> tuple[list[dict],
 
 def load_benchmark(bench: str, spec: dict) -> tuple[list[dict], dict]:
     """A benchmark from a local file or the hub, by its config entry."""
-    rows = _load_rows(spec["source"], spec.get("subset"), spec.get("split", "test"))
+    rows = load_rows(spec["source"], spec.get("subset"), spec.get("split", "test"))
     return standardize(
         rows,
         bench,

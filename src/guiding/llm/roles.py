@@ -25,6 +25,7 @@ from pathlib import Path
 from .backends import create_backend
 from .cache import ResponseCache
 from .client import ClientSettings, generate
+from .cost import append_to_manifest
 from .parsers import PARSERS, Parsed, failed
 from .prompts import load
 from .requests import ChatRequest, Sampling, derive_seed
@@ -52,6 +53,10 @@ class Runtime:
     """Attempts per request, the first included."""
     backoff_s: float = 1.0
     """Wait before the second attempt when the server names none (doubles each attempt, with jitter)."""
+    manifest: str | None = None
+    """The job's request manifest: every ``ask`` appends its requests' keys (the cost table bills them)."""
+    teacher: str = ""
+    """The teacher the job's requests serve (its ``{teacher}`` wildcard), recorded in the manifest."""
 
     @classmethod
     def from_config(cls, llm: dict) -> Runtime:
@@ -178,6 +183,8 @@ def ask(
     run = run or _runtime
     parse = parse or PARSERS[template_name]
     requests = build_requests(spec, template_name, questions)
+    if run.manifest:
+        append_to_manifest(run.manifest, requests, run.teacher)
     backend = build_backend(spec, run)
     settings = ClientSettings(
         replay=run.replay,

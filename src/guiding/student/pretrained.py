@@ -1,10 +1,8 @@
 """Paper mode's student base: a pretrained causal LM (Llama-3-8B base) from a hub id or a local
 directory, given the one prompt template that training and evaluation share.
 
-Llama-3-8B base has no chat template, and the header and end-of-turn tokens of the instruct
-model's template were never trained in the base model. The template here uses plain text and
-the tokens the base model did learn (its begin- and end-of-text tokens): a problem, then its
-solution, then EOS. Generation stops at EOS, and at the end-of-turn token too where the
+The template (``guiding.core.prompt_format``) uses plain text and the tokens the base model did
+learn: a problem, then its solution, then EOS. Generation stops at EOS, and at the end-of-turn token too where the
 vocabulary has one, so a model that drifts into another template still stops.
 """
 
@@ -12,13 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PROMPT_TEMPLATE = (
-    "{% if bos_token %}{{ bos_token }}{% endif %}"
-    "{% for message in messages %}"
-    "{% if message['role'] == 'user' %}Problem:\n{{ message['content'] }}\n\nSolution:\n"
-    "{% elif message['role'] == 'assistant' %}{{ message['content'] }}{{ eos_token }}"
-    "{% endif %}{% endfor %}"
-)
+from ..core.prompt_format import PROMPT_TEMPLATE
+
 # Tokens that end an answer besides EOS, where the vocabulary has them.
 EXTRA_STOP_TOKENS = ("<|eot_id|>", "<|end_of_text|>")
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from ..core.datasets import column, keep_where, load_rows
+
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -26,22 +28,18 @@ def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
 
 
 def _rows_of(source: dict) -> list[dict]:
-    from datasets import load_dataset
-
-    path, kinds = source["source"], {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
-    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
-    if suffix in kinds:
-        dataset = load_dataset(kinds[suffix], data_files=path, split="train")
-    else:
-        dataset = load_dataset(path, source.get("subset"), split=source.get("split", "train"))
-    rows = list(dataset)
-    if where := source.get("where"):
-        rows = [r for r in rows if r.get(where["column"]) in where["in"]]
+    path = source["source"]
+    rows = keep_where(load_rows(path, source.get("subset"), source.get("split", "train")), source.get("where"))
     columns = source.get("columns", {})
     problem, solution = columns.get("problem", "problem"), columns.get("solution", "solution")
     name = source.get("name", path)
     return [
-        {"id": f"{name}-{i:06d}", "problem": str(r[problem]), "solution": str(r[solution]), "source": name}
+        {
+            "id": f"{name}-{i:06d}",
+            "problem": str(column(r, problem)),
+            "solution": str(column(r, solution)),
+            "source": name,
+        }
         for i, r in enumerate(rows)
     ]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from .. import backends
-from ..artifacts import SET, error_rate_set_name, parse
+from ..artifacts import EXPORT_LLAMAFACTORY, SET, error_rate_set_name, parse
 from ..core.io import read_jsonl, write_json, write_jsonl
+from . import exports
 from .sets import (
     build_error_rate_items,
     combine_items,
@@ -62,3 +63,15 @@ def combine_sets(*, parts: list[str], combined: str, name: str) -> None:
 
 def set_statistics(*, supervision_set: str, stats: str, name: str) -> None:
     write_json(stats, {"set": name, **describe_set(read_jsonl(supervision_set))})
+
+
+def export_set(*, supervision_set: str, trl: str, llamafactory: str) -> None:
+    """One set as TRL prompt/completion JSONL and as LLaMA-Factory alpaca JSON."""
+    items = read_jsonl(supervision_set)
+    exports.write_trl(trl, items)
+    exports.write_alpaca(llamafactory, items)
+
+
+def llamafactory_dataset_info(*, alpaca: list[str], dataset_info: str) -> None:
+    """LLaMA-Factory's dataset_info.json: an entry per set (named by its file) with its columns."""
+    exports.write_dataset_info(dataset_info, {parse(EXPORT_LLAMAFACTORY, path)["name"]: path for path in alpaca})

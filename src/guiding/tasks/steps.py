@@ -13,16 +13,34 @@ log = logging.getLogger("guiding")
 
 
 def generate_tasks(
-    *, train_easy: str, train_hard: str, eval_easy: str, eval_hard: str, backend: str, world: dict
+    *,
+    train_easy: str,
+    train_hard: str,
+    eval_easy: str,
+    eval_hard: str,
+    report: str,
+    backend: str,
+    settings: dict,
+    source_files: list[str] = (),
 ) -> None:
-    """Every split, each to the output of its own name."""
+    """Every split, each to the output of its own name; the report counts the tasks per split and,
+    for a source with pre-filters, what they dropped by reason. ``source_files`` (the local files
+    that ``settings`` names) are the rule's inputs only so that editing one reruns the job."""
     paths = {"train_easy": train_easy, "train_hard": train_hard, "eval_easy": eval_easy, "eval_hard": eval_hard}
-    splits = backends.create("task_source", backend, **world).splits()
+    source = backends.create("task_source", backend, **settings)
+    splits = source.splits()
     if set(splits) != set(paths):
         raise ValueError(f"task source {backend!r} gave splits {sorted(splits)}, the rule wants {sorted(paths)}")
     for split, path in paths.items():
         write_jsonl(path, splits[split])
         log.info("%s: %d tasks", split, len(splits[split]))
+    write_json(
+        report,
+        {
+            "tasks": {split: len(tasks) for split, tasks in splits.items()},
+            "prefilter": getattr(source, "filter_report", None),
+        },
+    )
 
 
 def decompose_tasks(*, hard_tasks: str, decomposed: str, report: str, backend: str, decomposition: dict) -> None:
