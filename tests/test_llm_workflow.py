@@ -14,14 +14,16 @@ import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, small_study_command
 
 from guiding import artifacts as A
 from guiding.core.io import read_jsonl
-from guiding.llm import ResponseCache
+from guiding.llm import ResponseCache, cost
 from guiding.llm.serve import ServeProcess
+from guiding.report.steps import costs_table
 
 pytestmark = pytest.mark.workflow
 
@@ -109,6 +111,27 @@ def test_with_20_percent_faults_the_llm_rules_complete_and_nothing_is_empty(faul
     assert decomposition["decomposed"] == decomposition["tasks"] == 20 and decomposition["dropped_by_reason"] == {}
     para = read_jsonl(run / A.fill(A.SET, name=A.paraphrase_name("hard-main-er50")))
     assert len(para) == 10 and all(i["paraphrased"] for i in para)
+
+
+def test_the_jobs_list_every_request_they_sent_and_the_cost_table_bills_them(faulty_run):
+    tmp, cache, _, stats = faulty_run
+    manifests = sorted(str(p) for p in (tmp / "run" / Path(A.LLM_REQUESTS).parent).glob("*.jsonl"))
+    listed = cost.read_manifests(manifests)
+    with ResponseCache(cache) as responses:
+        assert set(listed) == responses.keys()  # each job listed what it asked, faults and retries aside
+    table = tmp / "costs.csv"
+    costs_table(
+        requests=manifests,
+        csv=str(table),
+        md=str(tmp / "costs.md"),
+        provenance_json=str(tmp / "costs.json"),
+        prices={},
+        response_cache=str(cache),
+    )
+    billed = pd.read_csv(table).set_index("role")
+    assert billed.loc["total", "requests"] == billed["requests"].drop("total").sum() == len(listed) == stats["answered"]
+    assert set(billed.index) >= {"decomposer", "subtask_filter", "teacher", "final_judge", "step_judge", "rewriter"}
+    assert billed.loc["teacher", "teacher"] == "main" and billed.loc["teacher", "completion_tokens"] > 0
 
 
 def test_replay_without_server_or_key_reproduces_every_output(faulty_run):
