@@ -14,6 +14,8 @@ os.environ.update(PYTHONPATH=SRC)  # set, not read: no envvars assertion needed
 
 import guiding.artifacts as A  # noqa: E402  every path and name of the study
 from guiding.config import (  # noqa: E402
+    LLM_ROLE_OF,
+    runs_on_head_node,
     canonical,
     check_config,
     load_recipes,
@@ -65,29 +67,9 @@ wildcard_constraints:
     model=f"{A.BASELINE}|{A.STAGE2_PREFIX}[^/]+",
 
 
-# Where a job runs under a cluster executor (profiles/slurm): compute nodes get the work that
-# wants their GPUs (training, and generation by a local model); every other rule is a
-# `localrule` on the head node: calls to remote APIs and downloads (compute nodes are often
-# offline) and bookkeeping that takes seconds (a cluster job would take longer to start).
-LOCAL_MODEL_BACKENDS = {"transformers", "vllm"}
-
-
-# The llm.roles entry of a seam whose name differs from its role's.
-LLM_ROLE_OF = {"step_judge_check": "step_judge"}
-
-
+# Where a job runs under a cluster executor (profiles/slurm): see guiding.config.runs_on_head_node.
 def on_head_node(*roles):
-    """True unless a backend of ``roles`` generates with a model on the job's own machine (an llm
-    role runs where its endpoint's backend does)."""
-    return all(_on_head_node(role) for role in roles)
-
-
-def _on_head_node(role):
-    backend = BACKENDS[role]
-    if backend == "llm":
-        endpoint = config["llm"]["roles"][LLM_ROLE_OF.get(role, role)]["endpoint"]
-        backend = config["llm"]["endpoints"][endpoint]["backend"]
-    return backend not in LOCAL_MODEL_BACKENDS
+    return runs_on_head_node(config, *roles)
 
 
 # Of the llm section only what changes answers: the cache, replay and client settings do not.
@@ -95,8 +77,9 @@ LLM_ANSWER_KEYS = ("endpoints", "roles")
 
 
 def config_subset(*sections):
-    """Canonical copy of some config sections, for params and provenance records."""
-    subset = {section: config[section] for section in sections}
+    """Canonical copy of some config sections, for params and provenance records (a section the
+    config does not have, such as paper mode's world, is left out)."""
+    subset = {section: config[section] for section in sections if section in config}
     if "llm" in subset:
         subset["llm"] = {k: config["llm"][k] for k in LLM_ANSWER_KEYS}
     return canonical(subset)
@@ -159,7 +142,11 @@ def llm_role(role, model=None, endpoint=None, world=None):
 def simulated_teachers(*names):
     """The simulated world's teachers by name: what makes their answers (not ``stands_for``)."""
     return {
-        name: {k: config["teachers"][name][k] for k in ("step_error", "error_style")}
+        name: {
+            k: config["teachers"][name][k]
+            for k in ("step_error", "error_style")
+            if k in config["teachers"][name]
+        }
         for name in names
     }
 
@@ -196,7 +183,7 @@ def decomposition_settings():
         "seed": decomposition["seed"],
     }
     # Subtasks are stated like the world's tasks (shuffled or not).
-    shuffle = config["world"]["shuffle_definitions"]
+    shuffle = config.get("world", {}).get("shuffle_definitions", False)
     if BACKENDS["decomposer"] == "llm":
         return {**settings, "llm": llm_role("decomposer", world={"shuffle": shuffle})}
     return {**settings, "shuffle": shuffle}

@@ -337,25 +337,9 @@ def check_config(config: dict) -> None:
         for i, part in enumerate(parts):
             if part.get("teacher", sweep["teacher"]) not in teachers:
                 raise ConfigError(f"sets.combinations.{combo}[{i}].teacher: {part['teacher']!r} is not a teacher")
-    world = config["world"]
-    for key in ("easy_steps", "hard_steps", "distractor_steps"):
-        lo, hi = world[key]
-        if lo > hi:
-            raise ConfigError(f"world.{key}: the minimum {lo} is above the maximum {hi}")
-    decomposition = config["decomposition"]
-    # The shortest hard task must be able to keep a subtask: min_steps long, not a near-duplicate.
-    shortest = world["hard_steps"][0]
-    if decomposition["min_steps"] >= decomposition["max_fraction"] * shortest:
-        raise ConfigError(
-            f"world.hard_steps: a hard task of {shortest} steps has no subtask of at least "
-            f"decomposition.min_steps={decomposition['min_steps']} steps that covers less than "
-            f"decomposition.max_fraction={decomposition['max_fraction']} of it"
-        )
-    if sets["hard_size"] > world["sizes"]["train_hard"]:
-        raise ConfigError(
-            f"sets.hard_size: {sets['hard_size']} hard tasks per set, but the pool holds only "
-            f"world.sizes.train_hard={world['sizes']['train_hard']}"
-        )
+    if config["backends"]["task_source"] == WORLD_SOURCE:
+        _check_world(config)
+    _check_teachers(config)
     most_subtasks = sets["hard_size"] * 3  # a hard task has at most 3 subtasks
     if sets["subtask_size"] > most_subtasks:
         raise ConfigError(
@@ -377,6 +361,71 @@ def check_config(config: dict) -> None:
             raise ConfigError(f"extra_runs.{name}.set: {run['set']!r} is not a set this config builds")
         _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
     stage2_runs(config)
+
+
+def _check_world(config: dict) -> None:
+    """The synthetic world's settings (task source world only)."""
+    if "world" not in config:
+        raise ConfigError("world: backends.task_source world needs the world section (seed, sizes)")
+    sets = config["sets"]
+    world = config["world"]
+    for key in ("easy_steps", "hard_steps", "distractor_steps"):
+        lo, hi = world[key]
+        if lo > hi:
+            raise ConfigError(f"world.{key}: the minimum {lo} is above the maximum {hi}")
+    decomposition = config["decomposition"]
+    # The shortest hard task must be able to keep a subtask: min_steps long, not a near-duplicate.
+    shortest = world["hard_steps"][0]
+    if decomposition["min_steps"] >= decomposition["max_fraction"] * shortest:
+        raise ConfigError(
+            f"world.hard_steps: a hard task of {shortest} steps has no subtask of at least "
+            f"decomposition.min_steps={decomposition['min_steps']} steps that covers less than "
+            f"decomposition.max_fraction={decomposition['max_fraction']} of it"
+        )
+    if sets["hard_size"] > world["sizes"]["train_hard"]:
+        raise ConfigError(
+            f"sets.hard_size: {sets['hard_size']} hard tasks per set, but the pool holds only "
+            f"world.sizes.train_hard={world['sizes']['train_hard']}"
+        )
+
+
+# Teacher backends and endpoints where the synthetic world answers: their teachers need its errors.
+SIMULATED_BACKENDS = ("simulated",)
+
+
+def _check_teachers(config: dict) -> None:
+    """A teacher that the synthetic world plays needs its per-step error and error style."""
+    backend = config["backends"]["teacher"]
+    for name, teacher in config["teachers"].items():
+        if backend == "llm":
+            endpoint = teacher.get("endpoint", config["llm"]["roles"]["teacher"]["endpoint"])
+            simulated = config["llm"]["endpoints"].get(endpoint, {}).get("backend") in SIMULATED_BACKENDS
+        else:
+            simulated = backend in SIMULATED_BACKENDS
+        if simulated and (missing := [k for k in ("step_error", "error_style") if k not in teacher]):
+            raise ConfigError(f"teachers.{name}.{missing[0]}: needed by a teacher that the simulated world plays")
+
+
+# Backends that generate with a model on the job's own machine: their jobs go to compute nodes.
+LOCAL_MODEL_BACKENDS = frozenset({"transformers", "vllm"})
+# The llm.roles entry of a seam whose name differs from its role's.
+LLM_ROLE_OF = {"step_judge_check": "step_judge"}
+
+
+def runs_on_head_node(config: dict, *roles: str) -> bool:
+    """Whether a job of these roles is a `localrule` under a cluster executor: compute nodes get the
+    work that wants their GPUs (generation by a local model; training is never local); the head node
+    gets calls to remote APIs and downloads (compute nodes are often offline) and bookkeeping of
+    seconds. An llm role runs where its endpoint's backend does (its llm.roles endpoint)."""
+    return all(_role_backend(config, role) not in LOCAL_MODEL_BACKENDS for role in roles)
+
+
+def _role_backend(config: dict, role: str) -> str:
+    backend = config["backends"][role]
+    if backend == "llm":
+        endpoint = config["llm"]["roles"][LLM_ROLE_OF.get(role, role)]["endpoint"]
+        backend = config["llm"]["endpoints"][endpoint]["backend"]
+    return backend
 
 
 def _check_llm(config: dict) -> None:
