@@ -1,6 +1,7 @@
 """Step functions of rules/report.smk (the tables are built in the modules named for them)."""
 
 from .data_tables import data_sets_table, judge_agreement_table, teachers_table
+from .findings import findings_table
 from .result_tables import result_tables
 
-__all__ = ["data_sets_table", "judge_agreement_table", "teachers_table", "result_tables"]
+__all__ = ["data_sets_table", "judge_agreement_table", "teachers_table", "result_tables", "findings_table"]
