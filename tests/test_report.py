@@ -316,3 +316,20 @@ def test_findings_refuse_settings_trained_with_other_seeds(tmp_path):
     config = {**TWO_SEEDS, "evaluation": {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}}
     with pytest.raises(ValueError, match="different seeds"):
         build_findings(graded, write_set_stats(tmp_path), config)
+
+
+def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
+    from guiding.report.summary import main
+
+    graded = []
+    for run, by_seed in FINDING_ITEMS.items():
+        for seed, items in zip(SEEDS, by_seed):
+            for bench in ("eval_hard", "eval_easy"):
+                graded.append(write_graded(tmp_path, run, seed, bench, [i in items for i in range(40)]))
+    results = tmp_path / "results"
+    out = {x.replace(".", "_"): str(results / "tables" / f"findings.{x}") for x in A.TABLE_FORMATS}
+    findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, **out)
+    assert main(str(results)) == 0
+    printed = capsys.readouterr().out
+    assert "(1) hard-main-er90 vs subtask-main-er0: +58.8 points" in printed and printed.count("(3) combo-mix") == 2
+    assert "refuted" in printed and printed.count(" over 2 seed(s): ") == 4  # the headline benchmark's rows only
