@@ -7,7 +7,7 @@ import json
 import pytest
 
 from guiding import artifacts as A
-from guiding.config import stage2_runs
+from guiding.config import canonical, stage2_runs
 from guiding.core.io import write_json, write_jsonl
 from guiding.core.statistics import wilson_interval
 from guiding.report.data_tables import data_sets_table, teachers_table
@@ -37,6 +37,7 @@ CONFIG = {
     },
 }
 RUNS = stage2_runs(CONFIG)
+BENCHES = list(CONFIG["evaluation"]["benchmarks"])  # the config's order, as the rules pass it
 # Correct answers out of 20 per (model, benchmark): every model a different count, so a row
 # that shows another model's accuracy fails the test.
 HARD = {
@@ -102,7 +103,7 @@ def files(tmp_path):
 
 
 def test_the_sweep_puts_each_kind_and_rate_in_its_own_row(files):
-    tables = build_tables(*files, CONFIG, RUNS)
+    tables = build_tables(*files, CONFIG, RUNS, BENCHES)
     sweep = tables["error_rate_sweep"].set_index("run")
     assert sweep.loc["hard-main-er0", "supervision"] == "hard" and sweep.loc["hard-main-er0", "hard_acc_%"] == 75
     assert sweep.loc["hard-main-er90", "hard_acc_%"] == 60 and sweep.loc["hard-main-er90", "error_rate"] == 90
@@ -121,14 +122,14 @@ def test_the_sweep_puts_each_kind_and_rate_in_its_own_row(files):
 
 def test_the_average_over_benchmarks_weighs_each_benchmark_the_same(files):
     config = {**CONFIG, "evaluation": {**CONFIG["evaluation"], "average": True}}
-    sweep = build_tables(*files, config, RUNS)["error_rate_sweep"].set_index("run")
+    sweep = build_tables(*files, config, RUNS, BENCHES)["error_rate_sweep"].set_index("run")
     for run, hard in (("stage1", 1), ("hard-main-er90", 12)):
         assert sweep.loc[run, "avg_acc_%"] == pytest.approx((5 * hard + 5 * (20 - hard)) / 2)
-    assert "avg_acc_%" not in build_tables(*files, CONFIG, RUNS)["error_rate_sweep"]
+    assert "avg_acc_%" not in build_tables(*files, CONFIG, RUNS, BENCHES)["error_rate_sweep"]
 
 
 def test_teachers_and_combinations_rows(files):
-    tables = build_tables(*files, CONFIG, RUNS)
+    tables = build_tables(*files, CONFIG, RUNS, BENCHES)
     teachers = tables["teacher_comparison"].set_index("teacher")
     assert teachers.loc["main", "hard_acc_%"] == 60 and teachers.loc["weak", "hard_acc_%"] == 15
     assert teachers.loc["weak", "step_error_config"] == 60 and teachers.loc["weak", "stepwise_ER_%"] == 40
@@ -146,7 +147,7 @@ def test_result_tables_write_what_they_build(files, tmp_path):
     }
     outputs.update({f"{e}_png": str(tmp_path / A.fill(A.FIGURE, figure=e)) for e in A.EXPERIMENTS})
     graded, stats = files
-    result_tables(graded=graded, set_stats=stats, config=CONFIG, runs=RUNS, **outputs)
+    result_tables(graded=graded, set_stats=stats, config=CONFIG, runs=RUNS, benchmarks=BENCHES, **outputs)
     with open(outputs["error_rate_sweep_csv"]) as f:
         rows = {r["run"]: r for r in csv.DictReader(f)}
     assert float(rows["subtask-main-er0"]["hard_acc_%"]) == 20.0
@@ -215,7 +216,7 @@ def two_seed_files(tmp_path):
 
 
 def test_with_two_seeds_a_row_holds_their_mean_each_seed_and_an_interval_over_both(two_seed_files):
-    sweep = build_tables(*two_seed_files, TWO_SEEDS, RUNS)["error_rate_sweep"].set_index("run")
+    sweep = build_tables(*two_seed_files, TWO_SEEDS, RUNS, BENCHES)["error_rate_sweep"].set_index("run")
     row = sweep.loc["hard-main-er0"]  # 15/20 at seed 42, 9/20 at seed 7
     assert row["hard_seed42_%"] == 75 and row["hard_seed7_%"] == 45 and row["hard_acc_%"] == 60
     assert row["hard_seed_sd"] == pytest.approx(30 / 2**0.5)
@@ -248,9 +249,9 @@ def test_tables_over_seeds_are_byte_identical_when_rebuilt(two_seed_files, tmp_p
     written = []
     for again in ("first", "second"):
         outputs = result_outputs(tmp_path / again)
-        result_tables(graded=graded, set_stats=stats, config=TWO_SEEDS, runs=RUNS, **outputs)
+        result_tables(graded=graded, set_stats=stats, config=TWO_SEEDS, runs=RUNS, benchmarks=BENCHES, **outputs)
         findings = {x.replace(".", "_"): str(tmp_path / again / f"findings.{x}") for x in A.TABLE_FORMATS}
-        findings_table(graded=graded, set_stats=stats, config=TWO_SEEDS, **findings)
+        findings_table(graded=graded, set_stats=stats, config=TWO_SEEDS, benchmarks=BENCHES, **findings)
         written.append(
             [outputs[f"{e}_{x}"] for e in A.EXPERIMENTS for x in ("csv", "md")] + [findings["csv"], findings["md"]]
         )
@@ -286,7 +287,7 @@ def test_findings_pair_seeds_and_items_and_give_holds_inconclusive_and_refuted(t
             correct = [i in items for i in range(40)]
             graded.append(write_graded(tmp_path, run, seed, "eval_hard", correct))
             graded.append(write_graded(tmp_path, run, seed, "eval_easy", [not c for c in correct]))
-    table = build_findings(graded, write_set_stats(tmp_path), config)
+    table = build_findings(graded, write_set_stats(tmp_path), config, BENCHES)
     assert list(table["benchmark"]) == ["hard"] * 4 + ["easy"] * 4  # the headline benchmark first
     hard = table[table["benchmark"] == "hard"].set_index("b")
     one = hard.loc["subtask-main-er0"]
@@ -315,7 +316,7 @@ def test_findings_refuse_settings_trained_with_other_seeds(tmp_path):
     graded.append(write_graded(tmp_path, "subtask-main-er0", 7, "eval_hard", first(5)))
     config = {**TWO_SEEDS, "evaluation": {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}}
     with pytest.raises(ValueError, match="different seeds"):
-        build_findings(graded, write_set_stats(tmp_path), config)
+        build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"])
 
 
 def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
@@ -328,8 +329,20 @@ def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
                 graded.append(write_graded(tmp_path, run, seed, bench, [i in items for i in range(40)]))
     results = tmp_path / "results"
     out = {x.replace(".", "_"): str(results / "tables" / f"findings.{x}") for x in A.TABLE_FORMATS}
-    findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, **out)
+    findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, benchmarks=BENCHES, **out)
     assert main(str(results)) == 0
     printed = capsys.readouterr().out
     assert "(1) hard-main-er90 vs subtask-main-er0: +58.8 points" in printed and printed.count("(3) combo-mix") == 2
     assert "refuted" in printed and printed.count(" over 2 seed(s): ") == 4  # the headline benchmark's rows only
+
+
+def test_benchmarks_come_in_the_order_the_rule_passes_not_in_the_params_sorted_order(files):
+    # A rule's params reach the step with mapping keys sorted (canonical): eval_easy before eval_hard.
+    config = {
+        **CONFIG,
+        "evaluation": {**CONFIG["evaluation"], "benchmarks": canonical(CONFIG["evaluation"]["benchmarks"])},
+    }
+    assert list(config["evaluation"]["benchmarks"]) == ["eval_easy", "eval_hard"]
+    sweep = build_tables(*files, config, RUNS, ["eval_hard", "eval_easy"])["error_rate_sweep"]
+    accuracy_columns = [c for c in sweep.columns if c.endswith("_acc_%")]
+    assert accuracy_columns == ["hard_acc_%", "easy_acc_%"]

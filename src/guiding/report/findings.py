@@ -12,7 +12,7 @@ from ..config import claimed_comparisons, stage2_runs
 from ..core.provenance import write_provenance
 from ..core.statistics import seed_item_bootstrap
 from ..core.tables import write_table
-from .result_tables import bootstrap_settings, correctness_matrix, read_graded, seed_columns
+from .result_tables import benchmark_labels, bootstrap_settings, correctness_matrix, read_graded, seed_columns
 
 HOLDS, REFUTED, INCONCLUSIVE = "holds", "refuted", "inconclusive"
 
@@ -50,15 +50,16 @@ def compare(a: dict[int, dict[str, bool]], b: dict[int, dict[str, bool]], config
     }
 
 
-def build_findings(graded: list[str], set_stats: list[str], config: dict):
-    """One row per claimed comparison and benchmark, the first benchmark (the headline) first."""
+def build_findings(graded: list[str], set_stats: list[str], config: dict, benchmarks: list[str]):
+    """One row per claimed comparison and benchmark, in the order of ``benchmarks`` (the config's):
+    the first, the headline, first."""
     import pandas as pd
 
     by_setting = read_graded(graded)
     runs = stage2_runs(config)
     stepwise = {s["set"]: s["stepwise_error_rate"] for s in (json.loads(Path(p).read_text()) for p in set_stats)}
     rows = []
-    for bench, spec in config["evaluation"]["benchmarks"].items():
+    for bench, label in benchmark_labels(config, benchmarks).items():
         for claim in claimed_comparisons(config):
             a, b = claim["a"], claim["b"]
             if claim.get("by_stepwise_error") and stepwise[runs[b]["set"]] < stepwise[runs[a]["set"]]:
@@ -67,7 +68,7 @@ def build_findings(graded: list[str], set_stats: list[str], config: dict):
                 {
                     "finding": claim["finding"],
                     "claim": claim["claim"],
-                    "benchmark": spec["label"],
+                    "benchmark": label,
                     "a": a,
                     "b": b,
                     "a_stepwise_ER_%": stepwise[runs[a]["set"]],
@@ -80,10 +81,10 @@ def build_findings(graded: list[str], set_stats: list[str], config: dict):
     return pd.DataFrame(rows, columns=columns)
 
 
-def findings_caption(config: dict) -> str:
+def findings_caption(config: dict, benchmarks: list[str]) -> str:
     level = f"{config['evaluation']['confidence']:.0%}"
     boot = config["evaluation"]["bootstrap"]
-    headline = next(iter(config["evaluation"]["benchmarks"].values()))["label"]
+    headline = config["evaluation"]["benchmarks"][benchmarks[0]]["label"]
     return (
         "Each row states a claim of the paper as a comparison fixed before the results: setting a is "
         "claimed to be more accurate than setting b. Finding 1: hard supervision at the highest studied "
@@ -99,10 +100,18 @@ def findings_caption(config: dict) -> str:
     )
 
 
-def findings_table(*, graded: list[str], set_stats: list[str], config: dict, csv: str, md: str, provenance_json: str):
+def findings_table(
+    *,
+    graded: list[str],
+    set_stats: list[str],
+    config: dict,
+    benchmarks: list[str],
+    csv: str,
+    md: str,
+    provenance_json: str,
+) -> None:
     """results/tables/findings.{csv,md,provenance.json}."""
-    df = build_findings(graded, set_stats, config)
-    write_table(
-        df, csv, md, "Findings: the paper's claims, paired by seed, with verdicts", caption=findings_caption(config)
-    )
+    df = build_findings(graded, set_stats, config, benchmarks)
+    title = "Findings: the paper's claims, paired by seed, with verdicts"
+    write_table(df, csv, md, title, caption=findings_caption(config, benchmarks))
     write_provenance(provenance_json, [*graded, *set_stats], config, outputs=[csv, md])

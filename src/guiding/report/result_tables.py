@@ -105,13 +105,20 @@ def _score_columns(scores: dict, model: str, labels: dict[str, str], seeds: list
     return row
 
 
-def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: dict):
+def benchmark_labels(config: dict, benchmarks: list[str]) -> dict[str, str]:
+    """{benchmark: label} in the order of ``benchmarks``, the config's order: a rule's params
+    arrive with their mappings' keys sorted (``canonical``), so the order travels as a list."""
+    return {bench: config["evaluation"]["benchmarks"][bench]["label"] for bench in benchmarks}
+
+
+def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: dict, benchmarks: list[str]):
+    """The three experiments' tables; their column groups follow ``benchmarks``."""
     import pandas as pd
 
     by_setting = read_graded(graded)
     scores = {key: accuracy(by_seed, config) for key, by_seed in by_setting.items()}
     seeds = seed_columns(config, by_setting)
-    bench_labels = {bench: spec["label"] for bench, spec in config["evaluation"]["benchmarks"].items()}
+    bench_labels = benchmark_labels(config, benchmarks)
     average = config["evaluation"].get("average", False)
 
     def _baseline_row(**names) -> dict:
@@ -257,16 +264,18 @@ def _plot_bars(df, label_column: str, title: str, path: str, bench: str) -> None
     plt.close(fig)
 
 
-def result_tables(*, graded: list[str], set_stats: list[str], config: dict, runs: dict, **outputs: str) -> None:
-    """The tables and figures of the paper's experiments; ``outputs`` holds ``<experiment>_csv``,
-    ``_md``, ``_provenance_json`` and ``_png`` for each experiment."""
+def result_tables(
+    *, graded: list[str], set_stats: list[str], config: dict, runs: dict, benchmarks: list[str], **outputs: str
+) -> None:
+    """The tables and figures of the paper's experiments, benchmarks in the order of ``benchmarks``;
+    ``outputs`` holds ``<experiment>_csv``, ``_md``, ``_provenance_json`` and ``_png`` for each experiment."""
     missing = {f"{e}_{x}" for e in EXPERIMENTS for x in ("csv", "md", "provenance_json", "png")} - set(outputs)
     if missing:
         raise TypeError(f"result_tables: no output paths for {sorted(missing)}")
     output = outputs
     for e in EXPERIMENTS:  # matplotlib, unlike the table writers, does not create folders
         Path(output[f"{e}_png"]).parent.mkdir(parents=True, exist_ok=True)
-    tables = build_tables(graded, set_stats, config, runs)
+    tables = build_tables(graded, set_stats, config, runs, benchmarks)
     titles = {
         "error_rate_sweep": "Hard-task vs subtask supervision across outcome error rates",
         "teacher_comparison": "Teachers at the same outcome error rate, different step-wise error rates",
@@ -274,7 +283,7 @@ def result_tables(*, graded: list[str], set_stats: list[str], config: dict, runs
     }
     level = f"{config['evaluation']['confidence']:.0%}"
     # The sweep on every benchmark; the bar charts on the first (the study's main benchmark).
-    labels = [spec["label"] for spec in config["evaluation"]["benchmarks"].values()]
+    labels = list(benchmark_labels(config, benchmarks).values())
     _plot_sweep(tables["error_rate_sweep"], output["error_rate_sweep_png"], labels, level)
     for name, column in (("teacher_comparison", "teacher"), ("combinations", "setting")):
         title = f"{titles[name]}\n(mean over seeds, {level} CI, dots: seeds)"
