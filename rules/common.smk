@@ -18,9 +18,13 @@ from guiding.config import (  # noqa: E402
     runs_on_head_node,
     canonical,
     check_config,
+    evaluated_models,
+    findings_runs,
     load_recipes,
+    replicate_seeds,
     set_specs,
     stage2_examples,
+    stage2_recipe as seeded_recipe,
     stage2_runs,
 )
 
@@ -30,8 +34,10 @@ check_config(config)
 
 SETS = set_specs(config)
 RUNS = stage2_runs(config)
-# Models that get evaluated: the stage-1 baseline and one per stage-2 run.
-MODELS = [A.BASELINE, *(A.stage2_model(run) for run in RUNS)]
+# Models that get evaluated, each with its training seeds: the stage-1 baseline and every
+# stage-2 run at every replicate seed.
+MODELS = evaluated_models(config)
+SEEDS = replicate_seeds(config)
 TEACHERS = sorted(config["teachers"])
 BENCHMARKS = list(config["evaluation"]["benchmarks"])
 BACKENDS = config["backends"]
@@ -55,7 +61,14 @@ TEACHER_SECTIONS = [
     "sampling",
     "llm",
 ]
-RESULT_SECTIONS = [*DATA_SECTIONS, "student", "training", "extra_runs", "evaluation"]
+RESULT_SECTIONS = [
+    *DATA_SECTIONS,
+    "student",
+    "training",
+    "extra_runs",
+    "replicates",
+    "evaluation",
+]
 
 
 wildcard_constraints:
@@ -65,6 +78,7 @@ wildcard_constraints:
     split="|".join(A.SPLITS),
     bench="|".join(BENCHMARKS),
     model=f"{A.BASELINE}|{A.STAGE2_PREFIX}[^/]+",
+    seed=r"\d+",
 
 
 # Where a job runs under a cluster executor (profiles/slurm): see guiding.config.runs_on_head_node.
@@ -299,8 +313,8 @@ def stage2_set(wildcards):
 
 
 def stage2_recipe(wildcards):
-    """The stage-2 recipe with the run's overrides (e.g. more epochs)."""
-    return canonical(RUNS[wildcards.run]["recipe"])
+    """The stage-2 recipe with the run's overrides (e.g. more epochs), at the replicate's seed."""
+    return canonical(seeded_recipe(RUNS, wildcards.run, wildcards.seed))
 
 
 def stage2_priority(wildcards):
@@ -354,11 +368,38 @@ def generation_settings():
 
 
 def model_dir(wildcards):
-    return A.model_dir(wildcards.model)
+    """The model to evaluate; the stage-1 baseline exists at its recipe's seed only."""
+    if wildcards.model == A.BASELINE and int(wildcards.seed) not in MODELS[A.BASELINE]:
+        raise ValueError(
+            f"{A.BASELINE} is trained with seed {MODELS[A.BASELINE][0]}, not {wildcards.seed}"
+        )
+    return A.model_dir(wildcards.model, wildcards.seed)
+
+
+def graded_files(models=MODELS):
+    """Graded predictions of ``models`` ({model: seeds}) on every benchmark, at each of their seeds."""
+    return [
+        A.fill(A.GRADED, model=model, seed=seed, bench=bench)
+        for model, seeds in models.items()
+        for seed in seeds
+        for bench in BENCHMARKS
+    ]
+
+
+def findings_graded_files():
+    """Graded predictions of the runs that the findings compare, at every replicate seed."""
+    return graded_files({A.stage2_model(run): SEEDS for run in findings_runs(config)})
+
+
+def findings_set_stats():
+    """Statistics of the sets of the compared runs (the teachers' step-wise ER orders finding 2)."""
+    sets = sorted({RUNS[run]["set"] for run in findings_runs(config)})
+    return [A.fill(A.SET_STATS, name=name) for name in sets]
 
 
 def result_files():
     return [
         *expand(A.TABLE, table=A.EXPERIMENTS, ext=A.TABLE_FORMATS),
         *expand(A.FIGURE, figure=A.EXPERIMENTS),
+        *expand(A.TABLE, table=A.FINDINGS, ext=A.TABLE_FORMATS),
     ]

@@ -26,9 +26,9 @@ rule generate_predictions:
     output:
         predictions=A.PREDICTIONS,
     log:
-        "results/logs/eval/{model}-{bench}.generate.log",
+        "results/logs/eval/{model}/seed{seed}/{bench}.generate.log",
     benchmark:
-        "results/benchmarks/eval/{model}-{bench}.generate.tsv"
+        "results/benchmarks/eval/{model}/seed{seed}/{bench}.generate.tsv"
     conda:
         "../envs/evaluation.yaml"
     threads: 1
@@ -50,7 +50,7 @@ rule grade_predictions:
         graded=A.GRADED,
         grading_report=A.GRADING_REPORT,
     log:
-        "results/logs/eval/{model}-{bench}.grade.log",
+        "results/logs/eval/{model}/seed{seed}/{bench}.grade.log",
     localrule: True
     conda:
         "../envs/evaluation.yaml"

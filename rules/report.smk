@@ -1,6 +1,7 @@
-# Reports: data tables (the sets and the teachers, as measured) and the result tables and figures
-# of the paper's three experiments. Each table has a provenance sidecar that records the config
-# sections it rests on, so those sections are its params.
+# Reports: data tables (the sets and the teachers, as measured), the result tables and figures
+# of the paper's three experiments, and the findings (the paper's claims with verdicts). Each
+# table has a provenance sidecar that records the config sections it rests on, so those sections
+# are its params.
 
 
 rule data_sets_table:
@@ -72,7 +73,7 @@ rule judge_agreement_table:
 
 rule result_tables:
     input:
-        graded=expand(A.GRADED, model=MODELS, bench=BENCHMARKS),
+        graded=graded_files(),
         set_stats=set_stats_files(),
     output:
         **{
@@ -89,8 +90,33 @@ rule result_tables:
     params:
         config=config_subset(*RESULT_SECTIONS),
         runs=canonical(RUNS),
+        benchmarks=BENCHMARKS,  # the config's order (config_subset sorts mapping keys)
     script:
         "../scripts/result_tables.py"
+
+
+rule findings_table:
+    input:
+        graded=findings_graded_files(),
+        set_stats=findings_set_stats(),
+    output:
+        csv=report(
+            A.fill(A.TABLE, table=A.FINDINGS, ext="csv"),
+            caption="../report/findings.rst",
+            category="Results",
+        ),
+        md=A.fill(A.TABLE, table=A.FINDINGS, ext="md"),
+        provenance_json=A.fill(A.TABLE, table=A.FINDINGS, ext="provenance.json"),
+    log:
+        "results/logs/findings_table.log",
+    localrule: True
+    conda:
+        "../envs/report.yaml"
+    params:
+        config=config_subset(*RESULT_SECTIONS),
+        benchmarks=BENCHMARKS,
+    script:
+        "../scripts/findings_table.py"
 
 
 rule costs_table:

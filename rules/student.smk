@@ -1,4 +1,5 @@
-# The student: base model, stage-1 SFT on easy tasks, stage-2 SFT on each supervision set.
+# The student: base model, stage-1 SFT on easy tasks, stage-2 SFT on each supervision set at
+# each training seed of replicates.seeds.
 # Training and generation jobs write a benchmark (wall time, peak memory) to results/benchmarks/.
 
 
@@ -68,9 +69,9 @@ rule train_stage2:
     output:
         trained=directory(A.STAGE2_MODEL),
     log:
-        "results/logs/train/stage2-{run}.log",
+        "results/logs/train/stage2-{run}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/train/stage2-{run}.tsv"
+        "results/benchmarks/train/stage2-{run}/seed{seed}.tsv"
     priority: stage2_priority
     conda:
         "../envs/training.yaml"

@@ -9,9 +9,13 @@ from snakemake.utils import update_config, validate
 from guiding.config import (
     ConfigError,
     check_config,
+    claimed_comparisons,
+    evaluated_models,
+    findings_runs,
     load_recipes,
     set_specs,
     stage2_examples,
+    stage2_recipe,
     stage2_runs,
     studied_sets,
 )
@@ -123,6 +127,8 @@ def test_the_list_of_sft_config_fields_matches_the_installed_trl():
         (lambda c: c.update(extra_key=True), "extra_key"),
         (lambda c: c.setdefault("llm", {}).update(roles={"grader": {}}), "grader"),
         (lambda c: c.setdefault("llm", {}).update(endpoints={"x": {"backend": "anthropic"}}), "backend"),
+        (lambda c: c["replicates"].update(seeds=[42, 42]), "seeds"),
+        (lambda c: c["replicates"].update(seeds=[]), "seeds"),
     ],
 )
 def test_schema_errors_name_the_offending_key(mutate, named):
@@ -156,6 +162,15 @@ def test_schema_errors_name_the_offending_key(mutate, named):
         (
             lambda c: c["extra_runs"]["hard-main-er50-2x-epochs"]["recipe_overrides"].update(epochs=3),
             "extra_runs.hard-main-er50-2x-epochs.recipe_overrides.epochs: not a field",
+        ),
+        # Stage 2's training seeds are replicates.seeds: a recipe seed outside them would change nothing.
+        (
+            lambda c: c["replicates"].update(seeds=[1, 2]),
+            "training.stage2.seed: 42 is replaced by each of replicates.seeds [1, 2]",
+        ),
+        (
+            lambda c: c["extra_runs"]["hard-main-er50-2x-epochs"]["recipe_overrides"].update(seed=3),
+            "extra_runs.hard-main-er50-2x-epochs.recipe_overrides.seed: stage-2 training seeds are replicates.seeds",
         ),
         # GPUs: a CPU recipe cannot train on GPUs; several GPUs need a launcher that exists.
         (lambda c: c["training"].update(gpus=1), "training.gpus: 1 GPU(s) per job, but training.stage1 sets use_cpu"),
@@ -280,3 +295,39 @@ def test_a_config_that_names_its_mode_replaces_the_default_and_one_without_overl
     overlay = tmp_path / "overlay.yaml"
     overlay.write_text("world: {seed: 3}\n")
     assert planned_teachers(tmp_path, overlay) == default
+
+
+def test_every_stage2_run_is_trained_and_evaluated_at_every_replicate_seed():
+    config = default_config()
+    config["replicates"] = {"seeds": [42, 1, 2]}
+    config = validated(config)
+    runs = stage2_runs(config)
+    models = evaluated_models(config)
+    assert models["stage1"] == [config["training"]["stage1"]["seed"]]  # stage 1 keeps its one seed
+    assert {m: s for m, s in models.items() if m != "stage1"} == {f"stage2-{run}": [42, 1, 2] for run in runs}
+    # The replicate's seed reaches the recipe (and so SFTConfig); nothing else changes.
+    recipe = stage2_recipe(runs, "hard-main-er50-2x-epochs", "1")
+    assert recipe == {**runs["hard-main-er50-2x-epochs"]["recipe"], "seed": 1}
+    assert runs["hard-main-er50-2x-epochs"]["recipe"]["seed"] == 42  # the run's own recipe is left alone
+
+
+def test_the_findings_are_fixed_by_the_config_before_any_result():
+    config = validated(default_config())
+    rates = config["sets"]["error_rate_sweep"]["error_rates"]
+    claims = [(c["finding"], c["a"], c["b"], c["claim"]) for c in claimed_comparisons(config)]
+    assert claims[0][:3] == (1, f"hard-main-er{max(rates)}", f"subtask-main-er{min(rates)}")
+    # Finding 2: every pair of compared teachers (the report orients each by measured step-wise ER).
+    assert [c[1:3] for c in claims if c[0] == 2] == [
+        ("hard-main-er90", "hard-mid-er90"),
+        ("hard-main-er90", "hard-weak-er90"),
+        ("hard-mid-er90", "hard-weak-er90"),
+    ]
+    assert [(c[1], c[2], c[3]) for c in claims if c[0] == 3] == [
+        ("combo-hard50_sub10", "hard-main-er50", "hard + subtasks beats hard alone"),
+        ("combo-hard50_sub10", "combo-hard50_paraphrase", "hard + subtasks beats hard + paraphrases"),
+        ("combo-hard50_sub10", "hard-main-er50-2x-epochs", "hard + subtasks beats hard with more epochs"),
+    ]
+    assert set(findings_runs(config)) <= set(stage2_runs(config))
+    # A comparison whose run the config does not train is left out: no sweep run at 50%, no "hard alone".
+    config["sets"]["error_rate_sweep"]["error_rates"] = [0, 90]
+    assert "hard + subtasks beats hard alone" not in {c["claim"] for c in claimed_comparisons(config)}

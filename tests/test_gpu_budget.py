@@ -28,19 +28,22 @@ def built(workdir: Path) -> dict:
 
 def test_tokens_come_from_built_artifacts_and_sizes_fill_in_the_rest(tmp_path):
     config = built(tmp_path)
+    config["replicates"]["seeds"] = [42, 1]  # two of everything in stage 2
     jobs = {job.name: job for job in plan(config, tmp_path, RATE, tokens_per_example=10)}
     runs = stage2_runs(config)
     epochs1 = config["training"]["stage1"]["num_train_epochs"]
     assert jobs[A.BASELINE].tokens == 3 * 20 * epochs1 and jobs[A.BASELINE].measured
     assert jobs[A.BASELINE].gpu_hours == pytest.approx(3 * 20 * epochs1 / 100 / 3600)
+    seeds = config["replicates"]["seeds"]
+    assert len([job for job in jobs.values() if job.kind == "train"]) == 1 + len(runs) * len(seeds)
     for run, spec in runs.items():
-        job, epochs = jobs[A.stage2_model(run)], spec["recipe"]["num_train_epochs"]
+        job, epochs = jobs[f"{A.stage2_model(run)} seed {seeds[-1]}"], spec["recipe"]["num_train_epochs"]
         if spec["set"] == "hard-main-er0":  # built: 12 characters -> 3 tokens per example
             assert (job.tokens, job.measured) == (5 * 3 * epochs, True)
         else:
             assert (job.tokens, job.measured) == (set_size(config, spec["set"]) * 10 * epochs, False)
     evaluations = [job for job in jobs.values() if job.kind == "evaluate"]
-    assert len(evaluations) == (1 + len(runs)) * len(config["evaluation"]["benchmarks"])
+    assert len(evaluations) == (1 + len(runs) * len(seeds)) * len(config["evaluation"]["benchmarks"])
     per_item = 2 + config["evaluation"]["max_new_tokens"]
     assert {job.tokens for job in evaluations} == {2 * per_item}
     assert evaluations[0].gpu_hours == pytest.approx(2 * per_item / 50 / 3600)

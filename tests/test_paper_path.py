@@ -129,7 +129,7 @@ def test_each_benchmark_is_an_artifact_graded_in_its_own_form(study):
             json.loads(line) for line in (workdir / f"results/data/benchmarks/{bench}.jsonl").read_text().splitlines()
         ]
         assert len(rows) == 10 and {r["form"] for r in rows} == {form}
-        report = json.loads((workdir / f"results/eval/stage1/{bench}.grading.json").read_text())
+        report = json.loads((workdir / f"results/eval/stage1/seed42/{bench}.grading.json").read_text())
         assert report["items"] == 10
 
 
@@ -143,7 +143,7 @@ def test_training_ran_under_accelerate_with_the_paper_recipe(study):
     assert "accelerate.commands.launch --config_file" in log and "--num_processes 1" in log
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(workdir / "results/models/stage2/hard-main-er0")
+    tokenizer = AutoTokenizer.from_pretrained(workdir / "results/models/stage2/hard-main-er0/seed42")
     prompt = tokenizer.apply_chat_template(
         [{"role": "user", "content": "Q"}], tokenize=False, add_generation_prompt=True
     )

@@ -1,4 +1,5 @@
-"""Result and data tables built from small files written here: the numbers land in the right rows."""
+"""Result, findings and data tables built from small files written here: the numbers land in the
+right rows, and the verdicts follow from them."""
 
 import csv
 import json
@@ -6,8 +7,11 @@ import json
 import pytest
 
 from guiding import artifacts as A
+from guiding.config import canonical, stage2_runs
 from guiding.core.io import write_json, write_jsonl
+from guiding.core.statistics import wilson_interval
 from guiding.report.data_tables import data_sets_table, teachers_table
+from guiding.report.findings import build_findings, findings_table, verdict
 from guiding.report.result_tables import build_tables, result_tables
 
 CONFIG = {
@@ -20,27 +24,20 @@ CONFIG = {
         "teacher_comparison": {"error_rate": 90, "teachers": ["main", "weak"]},
         "combinations": {"mix": [{"kind": "hard", "error_rate": 90}, {"kind": "subtask", "error_rate": 0}]},
     },
-    "extra_runs": {"hard-main-er90-2x": {"set": "hard-main-er90"}},
+    "training": {"stage2": {"num_train_epochs": 2}},
+    "extra_runs": {"hard-main-er90-2x": {"set": "hard-main-er90", "recipe_overrides": {"num_train_epochs": 4}}},
+    "replicates": {"seeds": [42]},
     "evaluation": {
         "confidence": 0.95,
+        "bootstrap": {"resamples": 2000, "seed": 0},
         "benchmarks": {
             "eval_hard": {"source": "world", "label": "hard"},
             "eval_easy": {"source": "world", "label": "easy"},
         },
     },
 }
-RUNS = {
-    name: {"set": name, "recipe": {"num_train_epochs": 2}}
-    for name in [
-        "hard-main-er0",
-        "hard-main-er90",
-        "subtask-main-er0",
-        "subtask-main-er90",
-        "hard-weak-er90",
-        "combo-mix",
-    ]
-}
-RUNS["hard-main-er90-2x"] = {"set": "hard-main-er90", "recipe": {"num_train_epochs": 4}}
+RUNS = stage2_runs(CONFIG)
+BENCHES = list(CONFIG["evaluation"]["benchmarks"])  # the config's order, as the rules pass it
 # Correct answers out of 20 per (model, benchmark): every model a different count, so a row
 # that shows another model's accuracy fails the test.
 HARD = {
@@ -64,18 +61,23 @@ STATS = {
 }
 
 
-@pytest.fixture
-def files(tmp_path):
-    graded = []
-    for model_run, hard in HARD.items():
-        model = model_run if model_run == "stage1" else A.stage2_model(model_run)
-        for bench, correct in (("eval_hard", hard), ("eval_easy", EASY[model_run])):
-            path = tmp_path / A.fill(A.GRADED, model=model, bench=bench)
-            write_jsonl(path, [{"task_id": f"t{i}", "correct": i < correct} for i in range(20)])
-            graded.append(str(path))
+def write_graded(root, model_run: str, seed: int, bench: str, correct: list[bool]) -> str:
+    """A graded file: item i (task t00, t01, ...) answered correctly where ``correct[i]``."""
+    model = model_run if model_run == A.BASELINE else A.stage2_model(model_run)
+    path = root / A.fill(A.GRADED, model=model, seed=seed, bench=bench)
+    write_jsonl(path, [{"task_id": f"t{i:02d}", "correct": c} for i, c in enumerate(correct)])
+    return str(path)
+
+
+def first(k: int, n: int = 20) -> list[bool]:
+    """The first ``k`` of ``n`` items correct."""
+    return [i < k for i in range(n)]
+
+
+def write_set_stats(root) -> list[str]:
     stats = []
     for name, (outcome, stepwise) in STATS.items():
-        path = tmp_path / A.fill(A.SET_STATS, name=name)
+        path = root / A.fill(A.SET_STATS, name=name)
         write_json(
             path,
             {
@@ -88,11 +90,20 @@ def files(tmp_path):
             },
         )
         stats.append(str(path))
-    return graded, stats
+    return stats
+
+
+@pytest.fixture
+def files(tmp_path):
+    graded = []
+    for model_run, hard in HARD.items():
+        for bench, correct in (("eval_hard", hard), ("eval_easy", EASY[model_run])):
+            graded.append(write_graded(tmp_path, model_run, 42, bench, first(correct)))
+    return graded, write_set_stats(tmp_path)
 
 
 def test_the_sweep_puts_each_kind_and_rate_in_its_own_row(files):
-    tables = build_tables(*files, CONFIG, RUNS)
+    tables = build_tables(*files, CONFIG, RUNS, BENCHES)
     sweep = tables["error_rate_sweep"].set_index("run")
     assert sweep.loc["hard-main-er0", "supervision"] == "hard" and sweep.loc["hard-main-er0", "hard_acc_%"] == 75
     assert sweep.loc["hard-main-er90", "hard_acc_%"] == 60 and sweep.loc["hard-main-er90", "error_rate"] == 90
@@ -111,14 +122,14 @@ def test_the_sweep_puts_each_kind_and_rate_in_its_own_row(files):
 
 def test_the_average_over_benchmarks_weighs_each_benchmark_the_same(files):
     config = {**CONFIG, "evaluation": {**CONFIG["evaluation"], "average": True}}
-    sweep = build_tables(*files, config, RUNS)["error_rate_sweep"].set_index("run")
+    sweep = build_tables(*files, config, RUNS, BENCHES)["error_rate_sweep"].set_index("run")
     for run, hard in (("stage1", 1), ("hard-main-er90", 12)):
         assert sweep.loc[run, "avg_acc_%"] == pytest.approx((5 * hard + 5 * (20 - hard)) / 2)
-    assert "avg_acc_%" not in build_tables(*files, CONFIG, RUNS)["error_rate_sweep"]
+    assert "avg_acc_%" not in build_tables(*files, CONFIG, RUNS, BENCHES)["error_rate_sweep"]
 
 
 def test_teachers_and_combinations_rows(files):
-    tables = build_tables(*files, CONFIG, RUNS)
+    tables = build_tables(*files, CONFIG, RUNS, BENCHES)
     teachers = tables["teacher_comparison"].set_index("teacher")
     assert teachers.loc["main", "hard_acc_%"] == 60 and teachers.loc["weak", "hard_acc_%"] == 15
     assert teachers.loc["weak", "step_error_config"] == 60 and teachers.loc["weak", "stepwise_ER_%"] == 40
@@ -136,7 +147,7 @@ def test_result_tables_write_what_they_build(files, tmp_path):
     }
     outputs.update({f"{e}_png": str(tmp_path / A.fill(A.FIGURE, figure=e)) for e in A.EXPERIMENTS})
     graded, stats = files
-    result_tables(graded=graded, set_stats=stats, config=CONFIG, runs=RUNS, **outputs)
+    result_tables(graded=graded, set_stats=stats, config=CONFIG, runs=RUNS, benchmarks=BENCHES, **outputs)
     with open(outputs["error_rate_sweep_csv"]) as f:
         rows = {r["run"]: r for r in csv.DictReader(f)}
     assert float(rows["subtask-main-er0"]["hard_acc_%"]) == 20.0
@@ -185,3 +196,153 @@ def test_data_tables_measure_the_sets_and_the_teachers(tmp_path):
     with open(out["csv"]) as f:
         (row,) = list(csv.DictReader(f))
     assert row["set"] == "hard-main-er90" and float(row["outcome_ER_%"]) == 90 and float(row["stepwise_ER_%"]) == 12.5
+
+
+# Two training seeds: correct answers out of 20 on eval_hard per stage-2 run and seed (the
+# stage-1 baseline has its one seed, 42); on eval_easy every run gets the complement.
+SEEDS = [42, 7]
+HARD_BY_SEED = {run: (hard, max(hard - 6, 0)) for run, hard in HARD.items() if run != A.BASELINE}
+TWO_SEEDS = {**CONFIG, "replicates": {"seeds": SEEDS}}
+
+
+@pytest.fixture
+def two_seed_files(tmp_path):
+    graded = [write_graded(tmp_path, A.BASELINE, 42, b, first(HARD[A.BASELINE])) for b in ("eval_hard", "eval_easy")]
+    for run, counts in HARD_BY_SEED.items():
+        for seed, hard in zip(SEEDS, counts):
+            graded.append(write_graded(tmp_path, run, seed, "eval_hard", first(hard)))
+            graded.append(write_graded(tmp_path, run, seed, "eval_easy", first(20 - hard)))
+    return graded, write_set_stats(tmp_path)
+
+
+def test_with_two_seeds_a_row_holds_their_mean_each_seed_and_an_interval_over_both(two_seed_files):
+    sweep = build_tables(*two_seed_files, TWO_SEEDS, RUNS, BENCHES)["error_rate_sweep"].set_index("run")
+    row = sweep.loc["hard-main-er0"]  # 15/20 at seed 42, 9/20 at seed 7
+    assert row["hard_seed42_%"] == 75 and row["hard_seed7_%"] == 45 and row["hard_acc_%"] == 60
+    assert row["hard_seed_sd"] == pytest.approx(30 / 2**0.5)
+    assert row["easy_acc_%"] == 40 and row["hard_n"] == 20
+    # The seeds disagree by 30 points: the interval is wider than the items' alone would be.
+    wilson_low, wilson_high = wilson_interval(24, 40, 0.95)
+    assert row["hard_ci_low"] < row["hard_acc_%"] < row["hard_ci_high"]
+    assert row["hard_ci_high"] - row["hard_ci_low"] > 100 * (wilson_high - wilson_low)
+    # The baseline keeps its one seed: its own column, the Wilson interval, no spread.
+    base = sweep.loc[A.BASELINE]
+    assert base["hard_seed42_%"] == 5 and base["hard_seed7_%"] != base["hard_seed7_%"]  # NaN
+    assert (base["hard_ci_low"], base["hard_ci_high"]) == pytest.approx(
+        tuple(100 * x for x in wilson_interval(1, 20, 0.95))
+    )
+    assert base["hard_seed_sd"] != base["hard_seed_sd"]
+
+
+def result_outputs(root) -> dict[str, str]:
+    outputs = {
+        f"{e}_{x.replace('.', '_')}": str(root / A.fill(A.TABLE, table=e, ext=x))
+        for e in A.EXPERIMENTS
+        for x in A.TABLE_FORMATS
+    }
+    outputs.update({f"{e}_png": str(root / A.fill(A.FIGURE, figure=e)) for e in A.EXPERIMENTS})
+    return outputs
+
+
+def test_tables_over_seeds_are_byte_identical_when_rebuilt(two_seed_files, tmp_path):
+    graded, stats = two_seed_files
+    written = []
+    for again in ("first", "second"):
+        outputs = result_outputs(tmp_path / again)
+        result_tables(graded=graded, set_stats=stats, config=TWO_SEEDS, runs=RUNS, benchmarks=BENCHES, **outputs)
+        findings = {x.replace(".", "_"): str(tmp_path / again / f"findings.{x}") for x in A.TABLE_FORMATS}
+        findings_table(graded=graded, set_stats=stats, config=TWO_SEEDS, benchmarks=BENCHES, **findings)
+        written.append(
+            [outputs[f"{e}_{x}"] for e in A.EXPERIMENTS for x in ("csv", "md")] + [findings["csv"], findings["md"]]
+        )
+    for a, b in zip(*written):
+        assert open(a, "rb").read() == open(b, "rb").read(), a
+    assert "two-level bootstrap over seeds and items (2000 resamples" in open(written[0][1]).read()
+
+
+def test_a_verdict_needs_the_whole_interval_on_one_side():
+    assert verdict(0.5, 9.0) == "holds"
+    assert verdict(-9.0, -0.5) == "refuted"
+    assert verdict(0.0, 9.0) == verdict(-3.0, 3.0) == verdict(0.0, 0.0) == "inconclusive"
+
+
+# Findings from 40 items and two seeds, where each claim's outcome is known by construction:
+# {run: (items correct at seed 42, at seed 7)} as sets of item indices.
+FINDING_ITEMS = {
+    "hard-main-er90": (range(0, 30), range(0, 28)),
+    "subtask-main-er0": (range(0, 5), range(0, 6)),  # finding 1: 25 and 22 items behind: holds
+    "hard-weak-er90": (range(2, 32), range(0, 32)),  # finding 2: 0 and -4 items: inconclusive
+    "combo-mix": (range(0, 10), range(0, 12)),  # finding 3 vs hard alone: -20 and -16 items: refuted
+    "hard-main-er90-2x": (range(0, 10), range(2, 12)),  # finding 3 vs more epochs: 0 and +2: inconclusive
+}
+
+
+def test_findings_pair_seeds_and_items_and_give_holds_inconclusive_and_refuted(tmp_path):
+    # The teachers listed weak first: finding 2 still puts the lower measured step-wise ER first.
+    sets = {**CONFIG["sets"], "teacher_comparison": {"error_rate": 90, "teachers": ["weak", "main"]}}
+    config = {**TWO_SEEDS, "sets": sets}
+    graded = []
+    for run, by_seed in FINDING_ITEMS.items():
+        for seed, items in zip(SEEDS, by_seed):
+            correct = [i in items for i in range(40)]
+            graded.append(write_graded(tmp_path, run, seed, "eval_hard", correct))
+            graded.append(write_graded(tmp_path, run, seed, "eval_easy", [not c for c in correct]))
+    table = build_findings(graded, write_set_stats(tmp_path), config, BENCHES)
+    assert list(table["benchmark"]) == ["hard"] * 4 + ["easy"] * 4  # the headline benchmark first
+    hard = table[table["benchmark"] == "hard"].set_index("b")
+    one = hard.loc["subtask-main-er0"]
+    assert (one["finding"], one["a"]) == (1, "hard-main-er90")
+    assert one["a_acc_%"] == pytest.approx(100 * 58 / 80) and one["b_acc_%"] == pytest.approx(100 * 11 / 80)
+    assert one["diff_pts"] == pytest.approx(100 * 47 / 80) and one["diff_by_seed"] == "42: +62.5; 7: +55.0"
+    assert one["ci_low"] > 30 and one["verdict"] == "holds"
+    two = hard.loc["hard-weak-er90"]
+    assert (two["finding"], two["a"], two["a_stepwise_ER_%"], two["b_stepwise_ER_%"]) == (2, "hard-main-er90", 11, 40)
+    assert two["diff_pts"] == pytest.approx(-5.0) and two["diff_by_seed"] == "42: +0.0; 7: -10.0"
+    assert two["ci_low"] < 0 < two["ci_high"] and two["verdict"] == "inconclusive"
+    alone = hard.loc["hard-main-er90"]
+    assert (alone["finding"], alone["a"], alone["claim"]) == (3, "combo-mix", "hard + subtasks beats hard alone")
+    assert alone["diff_pts"] == pytest.approx(-45.0) and alone["ci_high"] < -25 and alone["verdict"] == "refuted"
+    epochs = hard.loc["hard-main-er90-2x"]
+    assert epochs["claim"] == "hard + subtasks beats hard with more epochs" and epochs["verdict"] == "inconclusive"
+    assert (epochs["seeds"], epochs["n"]) == (2, 40)
+    # On the easy benchmark every answer is flipped, so every difference changes sign.
+    easy = table[table["benchmark"] == "easy"].set_index("b")
+    assert easy.loc["subtask-main-er0", "diff_pts"] == pytest.approx(-one["diff_pts"])
+    assert easy.loc["subtask-main-er0", "verdict"] == "refuted" and easy.loc["hard-main-er90", "verdict"] == "holds"
+
+
+def test_findings_refuse_settings_trained_with_other_seeds(tmp_path):
+    graded = [write_graded(tmp_path, run, 42, "eval_hard", first(5)) for run in FINDING_ITEMS]
+    graded.append(write_graded(tmp_path, "subtask-main-er0", 7, "eval_hard", first(5)))
+    config = {**TWO_SEEDS, "evaluation": {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}}
+    with pytest.raises(ValueError, match="different seeds"):
+        build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"])
+
+
+def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
+    from guiding.report.summary import main
+
+    graded = []
+    for run, by_seed in FINDING_ITEMS.items():
+        for seed, items in zip(SEEDS, by_seed):
+            for bench in ("eval_hard", "eval_easy"):
+                graded.append(write_graded(tmp_path, run, seed, bench, [i in items for i in range(40)]))
+    results = tmp_path / "results"
+    out = {x.replace(".", "_"): str(results / "tables" / f"findings.{x}") for x in A.TABLE_FORMATS}
+    findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, benchmarks=BENCHES, **out)
+    assert main(str(results)) == 0
+    printed = capsys.readouterr().out
+    assert "(1) hard-main-er90 vs subtask-main-er0: +58.8 points" in printed and printed.count("(3) combo-mix") == 2
+    assert "refuted" in printed and printed.count(" over 2 seed(s): ") == 4  # the headline benchmark's rows only
+
+
+def test_benchmarks_come_in_the_order_the_rule_passes_not_in_the_params_sorted_order(files):
+    # A rule's params reach the step with mapping keys sorted (canonical): eval_easy before eval_hard.
+    config = {
+        **CONFIG,
+        "evaluation": {**CONFIG["evaluation"], "benchmarks": canonical(CONFIG["evaluation"]["benchmarks"])},
+    }
+    assert list(config["evaluation"]["benchmarks"]) == ["eval_easy", "eval_hard"]
+    sweep = build_tables(*files, config, RUNS, ["eval_hard", "eval_easy"])["error_rate_sweep"]
+    accuracy_columns = [c for c in sweep.columns if c.endswith("_acc_%")]
+    assert accuracy_columns == ["hard_acc_%", "easy_acc_%"]

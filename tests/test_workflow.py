@@ -10,12 +10,13 @@ import pytest
 import yaml
 from conftest import SMALL, small_study_command
 
+from guiding.config import stage2_runs
 from guiding.core.io import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = [
     f"{name}.{ext}"
-    for name in ("data_sets", "teachers", "error_rate_sweep", "teacher_comparison", "combinations")
+    for name in ("data_sets", "teachers", "error_rate_sweep", "teacher_comparison", "combinations", "findings")
     for ext in ("csv", "md")
 ]
 
@@ -118,7 +119,36 @@ EXTRA_PLANNED_FOR_A_NEW_SET = {
     "generate_predictions": 4,
     "grade_predictions": 4,
     "result_tables": 1,
+    "findings_table": 1,  # the new rate is the sweep's highest: finding 1 compares its hard run
 }
+
+
+def test_adding_a_seed_plans_exactly_the_new_seeds_runs(run, tmp_path):
+    config = yaml.safe_load(SMALL.read_text())
+    config["replicates"] = {"seeds": [42, 1]}  # the finished study trained seed 42
+    changed = tmp_path / "seeds.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    output = snakemake(run, "-n", configfile=changed)
+    runs = len(stage2_runs(config))
+    assert planned_jobs(output) == {
+        "train_stage2": runs,  # every stage-2 run once more, at seed 1; stage 1 and the data stay
+        "generate_predictions": 2 * runs,  # on both benchmarks
+        "grade_predictions": 2 * runs,
+        "result_tables": 1,
+        "findings_table": 1,
+        "all": 1,
+    }
+    assert "seed42" not in "".join(line for line in output.splitlines() if "output:" in line)
+
+
+def test_the_findings_table_gives_each_claim_a_verdict_from_its_interval(run):
+    rows = read_csv(run / "results" / "tables" / "findings.csv")
+    assert {r["benchmark"] for r in rows} == {"hard", "easy"} and rows[0]["benchmark"] == "hard"
+    assert {int(r["finding"]) for r in rows} == {1, 2, 3}
+    for r in rows:
+        low, high = float(r["ci_low"]), float(r["ci_high"])
+        assert low <= high
+        assert r["verdict"] == ("holds" if low > 0 else "refuted" if high < 0 else "inconclusive")
 
 
 def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):

@@ -19,6 +19,7 @@ WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic 
 LOCAL_DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")  # a data source that is a local file
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
+FINDINGS = "findings"  # the paper's claims as comparisons fixed in advance, each with a verdict
 DATA_TABLES = ("data_sets", "teachers", "judge_agreement")
 COST_TABLE = "costs"  # requests, tokens and USD per role and teacher, from the response cache
 TABLE_FORMATS = ("csv", "md", "provenance.json")
@@ -58,15 +59,18 @@ STAGE1_DATA = "results/data/stage1/train.jsonl"  # the easy problems of stage 1,
 STAGE1_DATA_REPORT = "results/data/stage1/report.json"  # items read, kept, removed per source
 BASE_MODEL = "results/models/base"
 STAGE1_MODEL = "results/models/stage1"
-STAGE2_MODEL = "results/models/stage2/{run}"
+# Stage 2 is replicated over training seeds (config replicates.seeds): one model per run and seed.
+STAGE2_MODEL = "results/models/stage2/{run}/seed{seed}"
 # Training checkpoints live outside the declared outputs, so a rerun resumes from them.
 STAGE1_CHECKPOINTS = "results/checkpoints/stage1"
-STAGE2_CHECKPOINTS = "results/checkpoints/stage2/{run}"
+STAGE2_CHECKPOINTS = "results/checkpoints/stage2/{run}/seed{seed}"
 BENCHMARK = "results/data/benchmarks/{bench}.jsonl"  # rows {id, problem, answer, form}
 BENCHMARK_REPORT = "results/data/benchmarks/{bench}.report.json"  # items kept, dropped by reason
-PREDICTIONS = "results/eval/{model}/{bench}.predictions.jsonl"
-GRADED = "results/eval/{model}/{bench}.graded.jsonl"
-GRADING_REPORT = "results/eval/{model}/{bench}.grading.json"  # items, correct, timed out, no answer
+# An evaluated model is a model name and the training seed of its last stage (the stage-1
+# baseline's is its recipe's seed).
+PREDICTIONS = "results/eval/{model}/seed{seed}/{bench}.predictions.jsonl"
+GRADED = "results/eval/{model}/seed{seed}/{bench}.graded.jsonl"
+GRADING_REPORT = "results/eval/{model}/seed{seed}/{bench}.grading.json"  # items, correct, timed out, no answer
 TABLE = "results/tables/{table}.{ext}"
 FIGURE = "results/figures/{figure}.png"
 
@@ -91,13 +95,13 @@ def stage2_model(run: str) -> str:
     return f"{STAGE2_PREFIX}{run}"
 
 
-def model_dir(model: str) -> str:
-    """Directory of an evaluated model: the stage-1 baseline or a stage-2 run."""
+def model_dir(model: str, seed: int | str) -> str:
+    """Directory of an evaluated model: the stage-1 baseline (one seed) or a stage-2 run at ``seed``."""
     if model == BASELINE:
         return STAGE1_MODEL
     if not model.startswith(STAGE2_PREFIX):
         raise ValueError(f"model {model!r} is neither {BASELINE!r} nor a {STAGE2_PREFIX}<run>")
-    return fill(STAGE2_MODEL, run=model.removeprefix(STAGE2_PREFIX))
+    return fill(STAGE2_MODEL, run=model.removeprefix(STAGE2_PREFIX), seed=seed)
 
 
 def fill(template: str, **wildcards) -> str:

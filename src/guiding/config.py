@@ -16,12 +16,14 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .artifacts import (
+    BASELINE,
     KINDS,
     SPLITS,
     WORLD_SOURCE,
     combination_name,
     error_rate_set_name,
     paraphrase_name,
+    stage2_model,
 )
 from .llm import cost
 
@@ -94,6 +96,107 @@ def stage2_runs(config: dict) -> dict[str, dict]:
             raise ConfigError(f"extra_runs.{name}: the name is already taken by the run of set {name!r}")
         runs[name] = {"set": extra["set"], "recipe": {**stage2, **extra.get("recipe_overrides", {})}}
     return runs
+
+
+# transformers' TrainingArguments.seed default: the training seed of a recipe that names none.
+TRAINER_DEFAULT_SEED = 42
+
+
+def replicate_seeds(config: dict) -> list[int]:
+    """Training seeds of stage 2: every stage-2 run is trained and evaluated once per seed."""
+    return list(config["replicates"]["seeds"])
+
+
+def stage2_recipe(runs: dict[str, dict], run: str, seed: int | str) -> dict:
+    """The recipe that trains ``run`` at training seed ``seed`` (the replicate's seed replaces the recipe's)."""
+    return {**runs[run]["recipe"], "seed": int(seed)}
+
+
+def evaluated_models(config: dict) -> dict[str, list[int]]:
+    """Every evaluated model with its training seeds: the stage-1 baseline at its recipe's seed
+    (stage 1 is not replicated) and each stage-2 run at every replicate seed."""
+    stage1_seed = config["training"]["stage1"].get("seed", TRAINER_DEFAULT_SEED)
+    seeds = replicate_seeds(config)
+    return {BASELINE: [stage1_seed], **{stage2_model(run): seeds for run in stage2_runs(config)}}
+
+
+def claimed_comparisons(config: dict) -> list[dict]:
+    """The paper's claims as comparisons fixed before any result is seen: in each, stage-2 run
+    ``a`` is claimed to reach a higher held-out accuracy than run ``b``.
+
+    1. Hard supervision at the highest studied outcome ER beats clean subtask supervision (the
+       sweep's lowest ER, 0 in the paper).
+    2. At equal outcome ER, the teacher with the lower step-wise ER gives the higher accuracy:
+       every pair of compared teachers. Which of a pair has the lower step-wise ER is measured on
+       the sets, so these pairs are marked ``by_stepwise_error`` and oriented by the report.
+    3. Hard + subtasks beats hard alone, hard + paraphrases and the hard set with more epochs:
+       every combination with a subtask part against its hard parts' own runs, the combinations
+       without subtasks, and the extra runs of its hard parts.
+
+    A comparison whose runs the config does not train is left out.
+    """
+    runs = stage2_runs(config)
+    sets = config["sets"]
+    sweep = sets["error_rate_sweep"]
+    out = [
+        {
+            "finding": 1,
+            "claim": "hard supervision at the highest studied outcome ER beats clean subtask supervision",
+            "a": error_rate_set_name("hard", sweep["teacher"], max(sweep["error_rates"])),
+            "b": error_rate_set_name("subtask", sweep["teacher"], min(sweep["error_rates"])),
+        }
+    ]
+    comparison = sets["teacher_comparison"]
+    teacher_runs = [error_rate_set_name("hard", t, comparison["error_rate"]) for t in comparison["teachers"]]
+    for i, a in enumerate(teacher_runs):
+        for b in teacher_runs[i + 1 :]:
+            out.append(
+                {
+                    "finding": 2,
+                    "claim": "at equal outcome ER, the teacher with the lower step-wise ER gives the higher accuracy",
+                    "a": a,
+                    "b": b,
+                    "by_stepwise_error": True,
+                }
+            )
+    combos = sets["combinations"]
+    with_subtasks = [c for c, parts in combos.items() if any(p["kind"] == "subtask" for p in parts)]
+    for combo in with_subtasks:
+        hard_parts = [
+            error_rate_set_name("hard", p.get("teacher", sweep["teacher"]), p["error_rate"])
+            for p in combos[combo]
+            if p["kind"] == "hard" and not p.get("paraphrase")
+        ]
+        rivals = [(part, "hard alone") for part in hard_parts]
+        rivals += [(combination_name(c), _combination_kind(combos[c])) for c in combos if c not in with_subtasks]
+        rivals += [
+            (name, _extra_run_kind(config, name))
+            for name, run in runs.items()
+            if name != run["set"] and run["set"] in hard_parts
+        ]
+        for rival, what in rivals:
+            out.append(
+                {"finding": 3, "claim": f"hard + subtasks beats {what}", "a": combination_name(combo), "b": rival}
+            )
+    return [c for c in out if c["a"] in runs and c["b"] in runs and c["a"] != c["b"]]
+
+
+def _combination_kind(parts: list[dict]) -> str:
+    return "hard + paraphrases" if any(p.get("paraphrase") for p in parts) else "another combination"
+
+
+def _extra_run_kind(config: dict, name: str) -> str:
+    """What an extra run of a hard set changes: the paper's control is more epochs."""
+    overrides, stage2 = config["extra_runs"][name].get("recipe_overrides", {}), config["training"]["stage2"]
+    for key, more in (("num_train_epochs", "more epochs"), ("max_steps", "more steps")):
+        if key in overrides and key in stage2 and overrides[key] > stage2[key]:
+            return f"hard with {more}"
+    return f"hard with other training ({', '.join(sorted(overrides)) or 'the same recipe'})"
+
+
+def findings_runs(config: dict) -> list[str]:
+    """The stage-2 runs that the findings compare, in first-use order."""
+    return list(dict.fromkeys(run for c in claimed_comparisons(config) for run in (c["a"], c["b"])))
 
 
 def set_size(config: dict, name: str) -> int:
@@ -360,6 +463,11 @@ def check_config(config: dict) -> None:
         if run["set"] not in specs:
             raise ConfigError(f"extra_runs.{name}.set: {run['set']!r} is not a set this config builds")
         _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
+        if "seed" in run.get("recipe_overrides", {}):
+            raise ConfigError(
+                f"extra_runs.{name}.recipe_overrides.seed: stage-2 training seeds are replicates.seeds, for every run"
+            )
+    _check_replicate_seeds(config)
     stage2_runs(config)
 
 
@@ -450,6 +558,17 @@ def _check_llm(config: dict) -> None:
             raise ConfigError(f"llm.endpoints.{name}: base_url and api_key_env are for openai endpoints only")
     if PurePosixPath(llm["cache"]).parts[:1] == ("results",):
         raise ConfigError(f"llm.cache: {llm['cache']!r} lies under results/, among the rules' outputs; put it outside")
+
+
+def _check_replicate_seeds(config: dict) -> None:
+    """A stage-2 recipe's own seed is replaced by each replicate seed: one outside the list would
+    look like a setting while changing nothing, so it is refused."""
+    recipe_seed, seeds = config["training"]["stage2"].get("seed"), replicate_seeds(config)
+    if recipe_seed is not None and recipe_seed not in seeds:
+        raise ConfigError(
+            f"training.stage2.seed: {recipe_seed} is replaced by each of replicates.seeds {seeds}; "
+            "set stage 2's training seeds there (or drop the recipe's seed)"
+        )
 
 
 def canonical(value):

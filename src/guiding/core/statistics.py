@@ -16,3 +16,33 @@ def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[flo
     center = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return (max(0.0, center - half), min(1.0, center + half))
+
+
+def seed_item_bootstrap(
+    scores, confidence: float = 0.95, resamples: int = 10_000, rng_seed: int = 0, chunk: int = 1_000
+) -> tuple[float, float]:
+    """Percentile interval of the mean of ``scores`` (seeds x items) by a two-level bootstrap.
+
+    Each resample draws the training seeds with replacement, then the items with replacement;
+    the drawn items are the same for every drawn seed, because every seed answered the same
+    items (drawing them anew per seed would let the seeds average the item sample's luck away).
+    With identical seeds this is the item bootstrap; with many items, the seed bootstrap. For a
+    paired comparison, ``scores`` holds the per-item differences of two settings at each seed.
+    A fixed ``rng_seed`` gives the same interval on every rerun and machine.
+    """
+    import numpy as np
+
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2 or 0 in scores.shape:
+        raise ValueError(f"scores must be a non-empty seeds x items matrix, not of shape {scores.shape}")
+    seeds, items = scores.shape
+    rng = np.random.default_rng(rng_seed)
+    means = np.empty(resamples)
+    for start in range(0, resamples, chunk):
+        b = min(chunk, resamples - start)
+        drawn_seeds = rng.integers(0, seeds, size=(b, seeds))
+        drawn_items = rng.integers(0, items, size=(b, items))
+        means[start : start + b] = scores[drawn_seeds[:, :, None], drawn_items[:, None, :]].mean(axis=(1, 2))
+    alpha = 1 - confidence
+    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)

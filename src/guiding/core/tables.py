@@ -7,6 +7,11 @@ from pathlib import Path
 from .io import write_text
 
 
-def write_table(df, csv_path: str | Path, md_path: str | Path, title: str, float_digits: int = 2) -> None:
+def write_table(
+    df, csv_path: str | Path, md_path: str | Path, title: str, float_digits: int = 2, caption: str = ""
+) -> None:
+    """The CSV holds the data alone; the Markdown a title, the ``caption`` (how to read the
+    numbers) and the table."""
     write_text(csv_path, df.to_csv(index=False, float_format=f"%.{float_digits + 2}f", lineterminator="\n"))
-    write_text(md_path, f"# {title}\n\n" + df.to_markdown(index=False, floatfmt=f".{float_digits}f") + "\n")
+    head = f"# {title}\n\n" + (f"{caption}\n\n" if caption else "")
+    write_text(md_path, head + df.to_markdown(index=False, floatfmt=f".{float_digits}f") + "\n")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import artifacts as A
-from ..config import load_config, set_size, stage2_runs
+from ..config import load_config, replicate_seeds, set_size, stage2_runs
 from ..core.io import read_jsonl
 
 
@@ -87,11 +87,13 @@ def plan(
             f"{A.STAGE1_DATA} is not built yet: run `snakemake {A.STAGE1_DATA}` first (it needs no GPU)"
         )
     add("train", A.BASELINE, count_tokens(texts, tokenizer) * stage1["num_train_epochs"], True)
+    seeds = replicate_seeds(config)  # every stage-2 run trains and is evaluated once per seed
     for run, spec in stage2_runs(config).items():
         tokens, measured = example_tokens(Path(A.fill(A.SET, name=spec["set"])), set_size(config, spec["set"]))
-        add("train", A.stage2_model(run), tokens * spec["recipe"]["num_train_epochs"], measured)
+        for seed in seeds:
+            add("train", f"{A.stage2_model(run)} seed {seed}", tokens * spec["recipe"]["num_train_epochs"], measured)
     evaluation = config["evaluation"]
-    models = [A.BASELINE, *(A.stage2_model(run) for run in stage2_runs(config))]
+    models = [A.BASELINE, *(f"{A.stage2_model(run)} seed {seed}" for run in stage2_runs(config) for seed in seeds)]
     for bench in evaluation["benchmarks"]:
         path = workdir / A.fill(A.BENCHMARK, bench=bench)
         if not path.exists():

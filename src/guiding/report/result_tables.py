@@ -1,9 +1,12 @@
-"""Result tables and figures: accuracies with n and a Wilson confidence interval, per experiment."""
+"""Result tables and figures, per experiment: for each setting the mean accuracy over its training
+seeds, each seed's accuracy, n and a confidence interval (Wilson over the items for one seed, a
+two-level bootstrap over seeds and items for more)."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
 from pathlib import Path
 
 from ..artifacts import (
@@ -18,29 +21,72 @@ from ..artifacts import (
 )
 from ..core.io import read_jsonl
 from ..core.provenance import write_provenance
-from ..core.statistics import wilson_interval
+from ..core.statistics import seed_item_bootstrap, wilson_interval
 from ..core.tables import write_table
 
 
-def accuracy(graded_path: str, confidence: float) -> dict:
-    rows = read_jsonl(graded_path)
-    correct = sum(r["correct"] for r in rows)
-    lo, hi = wilson_interval(correct, len(rows), confidence)
-    return {"acc": 100 * correct / len(rows), "ci_low": 100 * lo, "ci_high": 100 * hi, "n": len(rows)}
-
-
-def _scores(graded: list[str], confidence: float) -> dict[tuple[str, str], dict]:
-    """{(model, bench): accuracy} from the graded prediction files."""
-    out = {}
+def read_graded(graded: list[str]) -> dict[tuple[str, str], dict[int, dict[str, bool]]]:
+    """{(model, bench): {seed: {task_id: correct}}} from the graded prediction files."""
+    out: dict[tuple[str, str], dict[int, dict[str, bool]]] = defaultdict(dict)
     for path in graded:
         names = parse(GRADED, path)
-        out[names["model"], names["bench"]] = accuracy(path, confidence)
-    return out
+        out[names["model"], names["bench"]][int(names["seed"])] = {
+            r["task_id"]: bool(r["correct"]) for r in read_jsonl(path)
+        }
+    return dict(out)
 
 
-def _score_columns(scores: dict, model: str, labels: dict[str, str], average: bool) -> dict:
-    """Accuracy, CI and n per benchmark (columns prefixed by its label); with ``average``, the
-    mean accuracy over the benchmarks (each benchmark weighs the same, as in the paper)."""
+def correctness_matrix(by_seed: dict[int, dict[str, bool]], seeds: list[int]):
+    """Seeds x items matrix of 0/1, items in task-id order (every seed answered the same items)."""
+    import numpy as np
+
+    items = sorted(by_seed[seeds[0]])
+    for seed in seeds:
+        if sorted(by_seed[seed]) != items:
+            raise ValueError(f"seed {seed} was graded on other items than seed {seeds[0]}")
+    return np.array([[by_seed[seed][item] for item in items] for seed in seeds], dtype=float)
+
+
+def bootstrap_settings(config: dict) -> dict:
+    """The bootstrap's confidence, resamples and RNG seed, as ``seed_item_bootstrap`` takes them."""
+    boot = config["evaluation"]["bootstrap"]
+    return {"confidence": config["evaluation"]["confidence"], "resamples": boot["resamples"], "rng_seed": boot["seed"]}
+
+
+def accuracy(by_seed: dict[int, dict[str, bool]], config: dict) -> dict:
+    """Mean accuracy (%) over the seeds, each seed's, their standard deviation, items per seed, and
+    the interval: Wilson over the items for one seed, the two-level bootstrap for more."""
+    import numpy as np
+
+    seeds = sorted(by_seed)
+    matrix = correctness_matrix(by_seed, seeds)
+    per_seed = matrix.mean(axis=1)
+    if len(seeds) == 1:
+        low, high = wilson_interval(int(matrix.sum()), matrix.shape[1], config["evaluation"]["confidence"])
+    else:
+        low, high = seed_item_bootstrap(matrix, **bootstrap_settings(config))
+    return {
+        "acc": 100 * float(per_seed.mean()),
+        "ci_low": 100 * low,
+        "ci_high": 100 * high,
+        "n": matrix.shape[1],
+        "seed_sd": 100 * float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else math.nan,
+        "per_seed": {seed: 100 * float(acc) for seed, acc in zip(seeds, per_seed)},
+    }
+
+
+def seed_columns(config: dict, graded: dict) -> list[int]:
+    """The seeds found in ``graded`` ({setting: {seed: ...}}): the replicate seeds in config order,
+    then any other (the stage-1 baseline's), so that the columns read in the configured order."""
+    found = sorted({seed for by_seed in graded.values() for seed in by_seed})
+    return [seed for seed in dict.fromkeys([*config["replicates"]["seeds"], *found]) if seed in found]
+
+
+def _score_columns(scores: dict, model: str, labels: dict[str, str], seeds: list[int], average: bool) -> dict:
+    """Per benchmark (columns prefixed by its label): the mean accuracy over seeds, its interval,
+    items per seed, the seeds' standard deviation and each seed's accuracy (empty for seeds the
+    model was not trained with); with ``average``, the mean over the benchmarks (each weighs the
+    same, as in the paper)."""
     row = {}
     for bench, label in labels.items():
         s = scores[model, bench]
@@ -50,6 +96,8 @@ def _score_columns(scores: dict, model: str, labels: dict[str, str], average: bo
                 f"{label}_ci_low": s["ci_low"],
                 f"{label}_ci_high": s["ci_high"],
                 f"{label}_n": s["n"],
+                f"{label}_seed_sd": s["seed_sd"],
+                **{f"{label}_seed{seed}_%": s["per_seed"].get(seed, math.nan) for seed in seeds},
             }
         )
     if average:
@@ -57,21 +105,29 @@ def _score_columns(scores: dict, model: str, labels: dict[str, str], average: bo
     return row
 
 
-def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: dict):
+def benchmark_labels(config: dict, benchmarks: list[str]) -> dict[str, str]:
+    """{benchmark: label} in the order of ``benchmarks``, the config's order: a rule's params
+    arrive with their mappings' keys sorted (``canonical``), so the order travels as a list."""
+    return {bench: config["evaluation"]["benchmarks"][bench]["label"] for bench in benchmarks}
+
+
+def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: dict, benchmarks: list[str]):
+    """The three experiments' tables; their column groups follow ``benchmarks``."""
     import pandas as pd
 
-    confidence = config["evaluation"]["confidence"]
-    scores = _scores(graded, confidence)
-    bench_labels = {bench: spec["label"] for bench, spec in config["evaluation"]["benchmarks"].items()}
+    by_setting = read_graded(graded)
+    scores = {key: accuracy(by_seed, config) for key, by_seed in by_setting.items()}
+    seeds = seed_columns(config, by_setting)
+    bench_labels = benchmark_labels(config, benchmarks)
     average = config["evaluation"].get("average", False)
 
-    def _baseline_row(scores: dict, **names) -> dict:
+    def _baseline_row(**names) -> dict:
         return {
             **names,
             "run": BASELINE,
             "outcome_ER_%": math.nan,
             "stepwise_ER_%": math.nan,
-            **_score_columns(scores, BASELINE, bench_labels, average),
+            **_score_columns(scores, BASELINE, bench_labels, seeds, average),
         }
 
     stats = {s["set"]: s for s in (json.loads(Path(p).read_text()) for p in set_stats)}
@@ -83,18 +139,18 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
             "run": run,
             "outcome_ER_%": s["outcome_error_rate"],
             "stepwise_ER_%": s["stepwise_error_rate"],
-            **_score_columns(scores, stage2_model(run), bench_labels, average),
+            **_score_columns(scores, stage2_model(run), bench_labels, seeds, average),
         }
 
     sweep = config["sets"]["error_rate_sweep"]
-    rows = [_baseline_row(scores, supervision="none (stage 1 only)", error_rate=math.nan)]
+    rows = [_baseline_row(supervision="none (stage 1 only)", error_rate=math.nan)]
     for kind in KINDS:
         for rate in sweep["error_rates"]:
             rows.append(run_row(error_rate_set_name(kind, sweep["teacher"], rate), supervision=kind, error_rate=rate))
     error_rate_sweep = pd.DataFrame(rows)
 
     comparison = config["sets"]["teacher_comparison"]
-    rows = [_baseline_row(scores, teacher="none (stage 1 only)", step_error_config=math.nan)]
+    rows = [_baseline_row(teacher="none (stage 1 only)", step_error_config=math.nan)]
     for teacher in comparison["teachers"]:
         rows.append(
             run_row(
@@ -105,7 +161,7 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
         )
     teacher_comparison = pd.DataFrame(rows)
 
-    rows = [_baseline_row(scores, setting="none (stage 1 only)", items=math.nan, epochs=math.nan)]
+    rows = [_baseline_row(setting="none (stage 1 only)", items=math.nan, epochs=math.nan)]
     combo_runs = []
     for combo, parts in config["sets"]["combinations"].items():
         names = (
@@ -133,8 +189,29 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
     }
 
 
-def _plot_sweep(df, path: str, labels: list[str]) -> None:
-    """One panel per benchmark: accuracy against the outcome ER, hard vs subtask supervision."""
+def interval_caption(config: dict) -> str:
+    """How the tables' intervals were computed, for their captions."""
+    level = f"{config['evaluation']['confidence']:.0%}"
+    boot = config["evaluation"]["bootstrap"]
+    return (
+        f"Accuracy in %: the mean over the training seeds of stage 2, with each seed's value (`_seed<s>_%`) "
+        f"and their standard deviation (`_seed_sd`); n is the items per seed. The {level} interval of a "
+        f"setting with one seed is the Wilson interval over its items; with more seeds it is a two-level "
+        f"bootstrap over seeds and items ({boot['resamples']} resamples; each draws the seeds with "
+        f"replacement, then the items with replacement, the same items for every drawn seed since all "
+        f"seeds answered the same items; percentile interval; RNG seed {boot['seed']}), so it covers "
+        f"the training variance as well as the item sample's. The stage-1 baseline has one seed."
+    )
+
+
+def _seed_values(df, label: str) -> list[str]:
+    prefix = f"{label}_seed"
+    return [c for c in df.columns if c.startswith(prefix) and c.endswith("_%")]
+
+
+def _plot_sweep(df, path: str, labels: list[str], level: str) -> None:
+    """One panel per benchmark: accuracy against the outcome ER, hard vs subtask supervision, the
+    mean over seeds as a line and each seed as a dot."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -146,13 +223,17 @@ def _plot_sweep(df, path: str, labels: list[str]) -> None:
         acc, low, high = f"{bench}_acc_%", f"{bench}_ci_low", f"{bench}_ci_high"
         for kind, name, color in (("hard", "hard-task", "tab:blue"), ("subtask", "subtask", "tab:orange")):
             d = df[df["supervision"] == kind].sort_values("error_rate")
-            ax.plot(d["error_rate"], d[acc], marker="o", color=color, label=f"{name} supervision")
+            ax.plot(d["error_rate"], d[acc], marker="o", color=color, label=f"{name} supervision (mean)")
             ax.fill_between(d["error_rate"], d[low], d[high], color=color, alpha=0.2)
+            for i, column in enumerate(_seed_values(d, bench)):
+                ax.scatter(
+                    d["error_rate"], d[column], s=12, color=color, alpha=0.6, label="each seed" if i == 0 else None
+                )
         ax.axhline(base[acc], color="gray", linestyle="--", label="stage 1 only")
         ax.axhspan(base[low], base[high], color="gray", alpha=0.15)
         ax.set_xlabel("outcome error rate of the supervision set (%)")
         ax.set_ylabel(f"accuracy on {bench} (%)")
-        ax.set_title(f"{bench}: hard-task vs subtask supervision (95% CI)")
+        ax.set_title(f"{bench}: hard-task vs subtask supervision ({level} CI)")
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120, metadata={"Software": None})
@@ -160,6 +241,7 @@ def _plot_sweep(df, path: str, labels: list[str]) -> None:
 
 
 def _plot_bars(df, label_column: str, title: str, path: str, bench: str) -> None:
+    """Bars at the mean over seeds with the interval, a dot for each seed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,38 +252,45 @@ def _plot_bars(df, label_column: str, title: str, path: str, bench: str) -> None
     names = [str(v) for v in df[label_column]]
     # Clipped at 0: at 0% or 100% the interval edge equals the estimate up to rounding.
     err = [(df[acc] - df[low]).clip(lower=0), (df[high] - df[acc]).clip(lower=0)]
-    ax.bar(range(len(df)), df[acc], yerr=err, capsize=4, color="tab:blue")
+    ax.bar(range(len(df)), df[acc], yerr=err, capsize=4, color="tab:blue", label="mean over seeds")
+    for i, column in enumerate(_seed_values(df, bench)):
+        ax.scatter(range(len(df)), df[column], s=12, color="black", zorder=3, label="each seed" if i == 0 else None)
     ax.set_xticks(range(len(df)), names, rotation=20, ha="right")
     ax.set_ylabel(f"accuracy on {bench} (%)")
     ax.set_title(title)
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=120, metadata={"Software": None})
     plt.close(fig)
 
 
-def result_tables(*, graded: list[str], set_stats: list[str], config: dict, runs: dict, **outputs: str) -> None:
-    """The tables and figures of the paper's experiments; ``outputs`` holds ``<experiment>_csv``,
-    ``_md``, ``_provenance_json`` and ``_png`` for each experiment."""
+def result_tables(
+    *, graded: list[str], set_stats: list[str], config: dict, runs: dict, benchmarks: list[str], **outputs: str
+) -> None:
+    """The tables and figures of the paper's experiments, benchmarks in the order of ``benchmarks``;
+    ``outputs`` holds ``<experiment>_csv``, ``_md``, ``_provenance_json`` and ``_png`` for each experiment."""
     missing = {f"{e}_{x}" for e in EXPERIMENTS for x in ("csv", "md", "provenance_json", "png")} - set(outputs)
     if missing:
         raise TypeError(f"result_tables: no output paths for {sorted(missing)}")
     output = outputs
     for e in EXPERIMENTS:  # matplotlib, unlike the table writers, does not create folders
         Path(output[f"{e}_png"]).parent.mkdir(parents=True, exist_ok=True)
-    tables = build_tables(graded, set_stats, config, runs)
+    tables = build_tables(graded, set_stats, config, runs, benchmarks)
     titles = {
         "error_rate_sweep": "Hard-task vs subtask supervision across outcome error rates",
         "teacher_comparison": "Teachers at the same outcome error rate, different step-wise error rates",
         "combinations": "Hard tasks with subtasks, paraphrases or more epochs",
     }
+    level = f"{config['evaluation']['confidence']:.0%}"
     # The sweep on every benchmark; the bar charts on the first (the study's main benchmark).
-    labels = [spec["label"] for spec in config["evaluation"]["benchmarks"].values()]
-    _plot_sweep(tables["error_rate_sweep"], output["error_rate_sweep_png"], labels)
+    labels = list(benchmark_labels(config, benchmarks).values())
+    _plot_sweep(tables["error_rate_sweep"], output["error_rate_sweep_png"], labels, level)
     for name, column in (("teacher_comparison", "teacher"), ("combinations", "setting")):
-        _plot_bars(tables[name], column, titles[name], output[f"{name}_png"], labels[0])
+        title = f"{titles[name]}\n(mean over seeds, {level} CI, dots: seeds)"
+        _plot_bars(tables[name], column, title, output[f"{name}_png"], labels[0])
     for name, df in tables.items():
         csv, md = output[f"{name}_csv"], output[f"{name}_md"]
-        write_table(df, csv, md, titles[name] + " (accuracy %, 95% Wilson CI)")
+        write_table(df, csv, md, f"{titles[name]} (accuracy %, {level} CI)", caption=interval_caption(config))
         write_provenance(
             output[f"{name}_provenance_json"], [*graded, *set_stats], config, outputs=[csv, md, output[f"{name}_png"]]
         )

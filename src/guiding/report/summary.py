@@ -1,9 +1,29 @@
-"""Print where a finished study's tables and figures are (the last thing `make run` does)."""
+"""Print where a finished study's tables and figures are, and the verdicts of its findings on the
+headline benchmark (the last thing `make run` does)."""
 
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
+
+from ..artifacts import FINDINGS, TABLE, fill
+
+
+def headline_findings(path: Path) -> list[str]:
+    """One line per finding on the first benchmark of the findings table: the claim, the two
+    settings, the difference with its interval and the verdict."""
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return []
+    headline = rows[0]["benchmark"]
+    return [
+        f"  ({r['finding']}) {r['a']} vs {r['b']}: {float(r['diff_pts']):+.1f} points "
+        f"[{float(r['ci_low']):+.1f}, {float(r['ci_high']):+.1f}] over {r['seeds']} seed(s): {r['verdict']}"
+        for r in rows
+        if r["benchmark"] == headline
+    ]
 
 
 def main(results: str = "results") -> int:
@@ -15,6 +35,10 @@ def main(results: str = "results") -> int:
     print("Results (each table has a .provenance.json sidecar naming its inputs, config, code and packages):")
     for path in found:
         print(f"  {path}")
+    findings = root / Path(fill(TABLE, table=FINDINGS, ext="csv")).relative_to("results")
+    if findings.is_file() and (lines := headline_findings(findings)):
+        print(f"Findings on the headline benchmark (a vs b: a - b [interval], verdict; {findings.with_suffix('.md')}):")
+        print("\n".join(lines))
     return 0
 
 
