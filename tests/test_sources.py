@@ -235,11 +235,12 @@ def test_the_config_check_refuses_length_thresholds_out_of_order_and_a_missing_s
         check_config(config)
 
 
-def test_the_paper_tasks_overlay_validates_with_paper_benchmarks_and_refuses_world_ones():
+def test_the_paper_pools_validate_with_paper_benchmarks_and_refuse_world_ones():
     from snakemake.utils import update_config
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    update_config(config, yaml.safe_load((ROOT / "config" / "paper_tasks.yaml").read_text()))
+    paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+    update_config(config, {"backends": {"task_source": "hub"}, "hub_tasks": paper["hub_tasks"]})
     load_recipes(config, ROOT)
     validate(config, str(ROOT / "config" / "schema.yaml"), set_default=True)
     # The default's benchmarks are world splits, which the hub source does not have.
