@@ -35,3 +35,21 @@ def pytest_collection_modifyitems(config, items):
         return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
     items.sort(key=rank)  # stable: the order within a module stays
+
+
+def wait_until_committed(cache, count: int, child, timeout: float = 120) -> None:
+    """Poll the response cache at ``cache`` until it holds ``count`` answers; fail if ``child``
+    (the job to be killed) ends first or ``timeout`` passes."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline and child.poll() is None, "the job ended before it could be killed"
+        try:
+            with sqlite3.connect(cache) as peek:
+                if peek.execute("SELECT COUNT(*) FROM responses").fetchone()[0] >= count:
+                    return
+        except sqlite3.OperationalError:  # not created yet
+            pass
+        time.sleep(0.02)

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import openai
 import pytest
+from conftest import wait_until_committed
 from llm_job import ENDPOINT, job_requests
 
 from guiding.llm import CacheMiss, ClientSettings, GenerationError, ResponseCache, generate
@@ -128,16 +128,7 @@ def test_a_killed_job_resends_at_most_what_was_in_flight_and_nothing_committed(s
     db, out = tmp_path / "responses.db", tmp_path / "out.json"
     command = job(server, db, 0, 120, out, "--concurrency", "8")
     child = subprocess.Popen(command)
-    deadline = time.monotonic() + 120
-    while True:
-        assert time.monotonic() < deadline and child.poll() is None, "the job ended before it could be killed"
-        try:
-            with sqlite3.connect(db) as peek:
-                if peek.execute("SELECT COUNT(*) FROM responses").fetchone()[0] >= 40:
-                    break
-        except sqlite3.OperationalError:  # not created yet
-            pass
-        time.sleep(0.02)
+    wait_until_committed(db, 40, child)
     child.send_signal(signal.SIGKILL)
     child.wait()
     time.sleep(0.3)  # let the server finish what it was answering

@@ -9,7 +9,6 @@ A sampling job killed midway and rerun re-sends no committed request. Counts com
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, small_study_command
+from conftest import ROOT, small_study_command, wait_until_committed
 
 from guiding import artifacts as A
 from guiding.core.io import read_jsonl
@@ -150,16 +149,7 @@ def test_a_killed_sampling_job_resends_nothing_committed(tmp_path):
         snakemake(tmp_path / "run", config, A.fill(A.TASKS, split="train_hard"))  # no LLM request yet
         cmd = small_study_command(tmp_path / "run", "--cores", "1", target, configfile=config)
         child = subprocess.Popen(cmd, env=environment(), start_new_session=True, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while True:  # 60 requests at 4 in flight and 0.2 s each: kill after 20 are committed
-            assert time.monotonic() < deadline and child.poll() is None, "the job ended before it could be killed"
-            try:
-                with sqlite3.connect(cache) as peek:
-                    if peek.execute("SELECT COUNT(*) FROM responses").fetchone()[0] >= 20:
-                        break
-            except sqlite3.OperationalError:  # not created yet
-                pass
-            time.sleep(0.02)
+        wait_until_committed(cache, 20, child)  # 60 requests at 4 in flight and 0.2 s each
         os.killpg(child.pid, signal.SIGKILL)  # snakemake and its job
         child.wait()
         time.sleep(0.5)  # let the server finish what it was answering

@@ -12,19 +12,19 @@ embedded default runs the very same prompts, client, cache, parsers and filters 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 
 from ..answers import extract_answer
 from ..llm.backends import PermanentError
+from ..llm.backends.in_process import InProcessBackend
 from ..llm.prompts import identify
-from ..llm.requests import ChatRequest, Completion
+from ..llm.requests import ChatRequest
 from ..supervision.embedded import paraphrase_problem, paraphrase_solution
 from ..tasks.embedded import decompose, ill_defined, near_duplicate
 from ..teachers.embedded import SimulatedTeacher
 from .program import check_steps, read_problem, reference_solution, solution_steps
 
 
-class SimulatedChat:
+class SimulatedChat(InProcessBackend):
     """Answers every template of ``guiding.llm.prompts`` for the synthetic world's problems."""
 
     def __init__(
@@ -45,19 +45,8 @@ class SimulatedChat:
         self.shuffle, self.near_duplicate_fraction = shuffle, near_duplicate_fraction
         self.batch_size, self.concurrency = batch_size, concurrency
 
-    async def start(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
-
-    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
-        out = []
-        for request in requests:
-            text = self.answer(request)
-            prompt = sum(len(content.split()) for _, content in request.messages)
-            out.append(Completion(text, "stop", prompt, len(text.split()), 0.0))
-        return out
+    def respond(self, request: ChatRequest) -> tuple[str, str]:
+        return self.answer(request), "stop"
 
     def answer(self, request: ChatRequest) -> str:
         """The answer to one request; a prompt of no known template is refused (PermanentError)."""

@@ -7,9 +7,8 @@ word counts as a token; an answer longer than ``max_tokens`` is cut and marked "
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from ..requests import ChatRequest, Completion
+from ..requests import ChatRequest
+from .in_process import InProcessBackend
 
 
 def echo_text(request: ChatRequest) -> tuple[str, str]:
@@ -25,7 +24,7 @@ def echo_text(request: ChatRequest) -> tuple[str, str]:
     return " ".join(words), "stop"
 
 
-class EchoBackend:
+class EchoBackend(InProcessBackend):
     """Echoes the last message; ``identity`` names it in keys."""
 
     batch_size = 1
@@ -34,16 +33,5 @@ class EchoBackend:
         self.identity = identity
         self.concurrency = concurrency
 
-    async def start(self) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
-
-    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
-        out = []
-        for r in requests:
-            text, finish = echo_text(r)
-            prompt = sum(len(content.split()) for _, content in r.messages)
-            out.append(Completion(text, finish, prompt, len(text.split()), 0.0))
-        return out
+    def respond(self, request: ChatRequest) -> tuple[str, str]:
+        return echo_text(request)
