@@ -247,7 +247,7 @@ def test_guiding_estimate_prints_each_role_and_fails_above_the_limit(monkeypatch
     from guiding import estimate
 
     config = with_llm(small_config(limit_usd=1.0, prices={"gpt-4o-mini": {"prompt": 100, "completion": 100}}))
-    monkeypatch.setattr(estimate, "load_config", lambda paths: config)
+    monkeypatch.setattr(estimate, "load_config", lambda *args, **kwargs: config)
     with pytest.raises(SystemExit) as exit_:
         cli.main(["estimate", "--configfile", "any.yaml"])
     assert exit_.value.code == 1

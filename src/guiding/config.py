@@ -584,12 +584,17 @@ def canonical(value):
     return value
 
 
-def load_config(path: str | os.PathLike, root: str | os.PathLike) -> dict:
-    """The config file at ``path`` as the workflow sees it: recipes read, schema defaults filled,
-    cross-field checks passed (for tools that run outside Snakemake)."""
-    from snakemake.utils import validate
+def load_config(paths, root: str | os.PathLike, check: bool = True) -> dict:
+    """The config file(s) at ``paths`` (one path or several, merged key by key in order, as Snakemake
+    merges --configfile) as the workflow sees them: recipes read, schema defaults filled and, with
+    ``check``, the cross-field checks passed (for tools that run outside Snakemake)."""
+    from snakemake.utils import update_config, validate
 
-    config = load_recipes(yaml.safe_load(Path(path).read_text()), root)
+    config: dict = {}
+    for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    load_recipes(config, root)
     validate(config, str(Path(root) / "config" / "schema.yaml"), set_default=True)
-    check_config(config)
+    if check:
+        check_config(config)
     return config

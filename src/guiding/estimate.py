@@ -12,25 +12,10 @@ import math
 import sys
 from pathlib import Path
 
-import yaml
-
-from .config import ConfigError, estimated_calls, load_recipes
+from .config import ConfigError, estimated_calls, load_config
 from .llm import cost
 
 ROOT = Path(__file__).resolve().parents[2]  # the workflow's directory (recipes, schema)
-SCHEMA = ROOT / "config" / "schema.yaml"
-
-
-def load_config(paths: list[str]) -> dict:
-    """The config files merged key by key, in order (as Snakemake merges --configfile), validated."""
-    from snakemake.utils import update_config, validate
-
-    config: dict = {}
-    for path in paths:
-        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
-    load_recipes(config, ROOT)
-    validate(config, str(SCHEMA), set_default=True)
-    return config
 
 
 def format_table(calls: list[cost.RoleCall], prices: dict[str, cost.Price]) -> str:
@@ -81,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.configfile)
+    config = load_config(args.configfile, ROOT, check=False)  # the limit is judged below, not refused
     try:
         calls = estimated_calls(config)
     except ConfigError as e:
