@@ -213,9 +213,10 @@ def test_the_cost_table_bills_the_runs_requests_from_the_cache_rows(tmp_path):
         cache.put(convert, Completion("...", "stop", 7, 3))
         cache.put(other_run, Completion("x", "stop", 999, 999))
     manifests = tmp_path / "requests"
-    cost.write_request_manifest(manifests / "samples-main.jsonl", [*solve, unanswered], teacher="main")
-    cost.write_request_manifest(manifests / "judged-main.jsonl", [judge, solve[0]], teacher="main")  # solve[0] again
-    cost.write_request_manifest(manifests / "decomposed.jsonl", [decompose, convert])
+    manifests.mkdir()
+    cost.append_to_manifest(manifests / "samples-main.jsonl", [*solve, unanswered], teacher="main")
+    cost.append_to_manifest(manifests / "judged-main.jsonl", [judge, solve[0]], teacher="main")  # solve[0] again
+    cost.append_to_manifest(manifests / "decomposed.jsonl", [decompose, convert])
     paths = sorted(str(p) for p in manifests.iterdir())
     out = {ext: str(tmp_path / f"costs.{ext}") for ext in ("csv", "md", "provenance.json")}
     prices = {"gpt-4o-mini": {"prompt": 0.15, "completion": 0.6}, "judge-model": {"prompt": 1.0, "completion": 2.0}}

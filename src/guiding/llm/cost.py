@@ -30,8 +30,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.io import write_jsonl
-
 # Template name (without its version) -> role. A template not listed is billed under
 # "other:<name>", so a new template is never left out of the bill; add it here to name its role.
 TEMPLATE_ROLES: dict[str, str] = {
@@ -220,19 +218,10 @@ def unpriced_models(calls: Iterable[RoleCall], prices: dict[str, Price]) -> list
 # ---------------------------------------------------------------- after the run
 
 
-def write_request_manifest(path: str | Path, requests: Iterable, teacher: str = "") -> None:
-    """The keys of the requests one job used (``ChatRequest``s), for the cost table.
-
-    Written by every job that asks a model anything, beside its outputs; ``teacher`` names the
-    teacher that the job's requests serve (its ``{teacher}`` wildcard), if any.
-    """
-    keys = dict.fromkeys(r.key for r in requests)
-    write_jsonl(path, [{"key": key, "teacher": teacher} for key in keys])
-
-
 def append_to_manifest(path: str | Path, requests: Iterable, teacher: str = "") -> None:
-    """Add the keys of one batch of a job's requests to its manifest, before they are sent (a key
-    listed twice counts once: ``read_manifests`` dedupes)."""
+    """Add the keys of one batch of a job's requests (``ChatRequest``s) to the job's manifest, before
+    they are sent; ``teacher`` names the teacher they serve (the job's ``{teacher}`` wildcard), if
+    any. The cost table bills the manifests' keys; a key listed twice counts once."""
     with open(path, "a", encoding="utf-8") as f:
         for key in dict.fromkeys(r.key for r in requests):
             f.write(json.dumps({"key": key, "teacher": teacher}, sort_keys=True) + "\n")
