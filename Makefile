@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# Pinned CPU torch first: an unpinned torch would pull several GB of CUDA packages.
+# Torch pinned (as in pyproject.toml): an unpinned torch would pull several GB of CUDA packages.
 TORCH := torch==2.13.0
 CORES ?= all
 
@@ -13,13 +13,13 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet $(TORCH) -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[test]"
-	touch $@
+# One resolver run for the package and its test extras (a fresh clone's `make test` installs once).
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH) -e ".[test]"
+	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -33,7 +33,7 @@ dry-run: install
 
 # One process per core, whole modules at a time (their fixtures run a study once per module).
 test: install-test
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder --durations=15
 
 # Style, layering and workflow checks (also run by .ci/run).
 lint: install-test
