@@ -7,6 +7,13 @@ sampled at random, so some answers read and most do not, and some are empty. Eve
 be answered (the server accepts every request body the client sends), and every answer parsed or
 dropped with a reason: the rules' reports account for each item, and no output holds an empty or
 unread sample.
+
+What the server makes of the body the client sends (transformers 5.24, cli/serving): it accepts
+model, messages, temperature, top_p, max_tokens and seed; it ignores ``n`` with a warning (the
+client always sends 1); it refuses top_k, min_p and repetition_penalty with a 422 (no role sends
+them: they are None unless set); and it answers only for the model it is pinned to, so every
+role's model is the model's path here. Its ``seed`` sets the process-wide torch seed, so two
+sampled requests in flight at once may swap draws: a rerun reproduces through the cache, not the seed.
 """
 
 import json
