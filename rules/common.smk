@@ -223,10 +223,20 @@ def second_opinions():
         if backend == "none":
             continue
         settings = (
-            {"llm": llm_role(LLM_ROLE_OF.get(role, role))} if backend == "llm" else {}
+            {"llm": llm_role(LLM_ROLE_OF.get(role, role), world=judge_noise(role))}
+            if backend == "llm"
+            else {}
         )
         out[role] = {"backend": backend, "settings": settings}
     return canonical(out)
+
+
+def judge_noise(role):
+    """What the simulated endpoint's judge of ``role`` gets wrong on purpose (llm.simulated_judges):
+    its per-verdict flip probability, passed only when not 0, so a noiseless judge keeps its keys.
+    """
+    flip = config["llm"]["simulated_judges"][role]
+    return {f"{LLM_ROLE_OF.get(role, role)}_flip": flip} if flip else {}
 
 
 def paraphraser_settings():

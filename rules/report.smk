@@ -45,6 +45,9 @@ rule teachers_table:
         "../envs/report.yaml"
     params:
         config=config_subset(*TEACHER_SECTIONS),
+        # The step-wise error rates' intervals: the evaluation's level and bootstrap.
+        confidence=config["evaluation"]["confidence"],
+        bootstrap=config["evaluation"]["bootstrap"],
     script:
         "../scripts/teachers_table.py"
 

@@ -346,3 +346,48 @@ def test_benchmarks_come_in_the_order_the_rule_passes_not_in_the_params_sorted_o
     sweep = build_tables(*files, config, RUNS, ["eval_hard", "eval_easy"])["error_rate_sweep"]
     accuracy_columns = [c for c in sweep.columns if c.endswith("_acc_%")]
     assert accuracy_columns == ["hard_acc_%", "easy_acc_%"]
+
+
+def _teachers_rows(tmp_path, samples: dict, **interval) -> dict:
+    """The teachers table of judged files written here: {(teacher, kind): [(correct, step verdicts)]}."""
+    judged, pair_stats = [], []
+    for (teacher, kind), rows in samples.items():
+        path = tmp_path / A.fill(A.JUDGED, teacher=teacher, kind=kind)
+        write_jsonl(path, [{"correct": c, "step_verdicts": v} for c, v in rows])
+        judged.append(str(path))
+        path = tmp_path / A.fill(A.PAIR_STATS, teacher=teacher, kind=kind)
+        write_json(path, {"tasks": 1, "pairs": 1, "dropped_no_incorrect": 0, "reference_rewritten": 0})
+        pair_stats.append(str(path))
+    out = {x: str(tmp_path / f"teachers.{x}") for x in ("csv", "md", "provenance_json")}
+    teachers_table(judged=judged, pair_stats=pair_stats, config=CONFIG, **out, **interval)
+    with open(out["csv"]) as f:
+        return {
+            (r["teacher"], r["kind"]): {k: float(v) for k, v in r.items() if k.endswith("%")} for r in csv.DictReader(f)
+        }
+
+
+def test_the_teachers_swer_interval_resamples_whole_solutions(tmp_path):
+    wrong, right = [False] * 4, [True] * 4
+    rows = _teachers_rows(
+        tmp_path,
+        {
+            # 1 wrong step in every solution (and an unjudged step): every resample measures 25%.
+            ("main", "hard"): [(False, [True, False, True, None, True])] * 30,
+            # Half the solutions wrong in every step, half right: clustered steps, 160 of them.
+            ("weak", "hard"): [(False, wrong)] * 20 + [(True, right)] * 20,
+        },
+        bootstrap={"resamples": 4000, "seed": 3},
+    )
+    main, weak = rows["main", "hard"], rows["weak", "hard"]
+    assert main["measured_step_error_%"] == main["measured_step_error_ci_low_%"] == 25
+    assert main["measured_step_error_ci_high_%"] == 25
+    assert weak["measured_step_error_%"] == 50
+    # Over 40 solutions the SE is 50% / sqrt(40) = 7.9 points, a 95% interval of about +-15.5; 160
+    # independent steps would give +-7.7. The bootstrap's interval is the solutions' one.
+    low, high = weak["measured_step_error_ci_low_%"], weak["measured_step_error_ci_high_%"]
+    assert 50 - low == pytest.approx(15.5, abs=2.5) and high - 50 == pytest.approx(15.5, abs=2.5)
+    again = _teachers_rows(tmp_path, {("weak", "hard"): [(False, wrong)] * 20 + [(True, right)] * 20},
+                           bootstrap={"resamples": 4000, "seed": 3})  # fmt: skip
+    assert again["weak", "hard"] == weak  # a fixed RNG seed: the same table on every rerun
+    caption = (tmp_path / "teachers.md").read_text()
+    assert "95% interval" in caption and "4000 resamples, RNG seed 3" in caption

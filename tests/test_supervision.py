@@ -29,6 +29,36 @@ def hard_pairs():
     return pairs, stats
 
 
+def test_a_rewrite_that_misses_the_answer_gives_way_to_the_reference():
+    tasks = generate_splits(4, SIZES, [1, 2], [4, 6])["train_hard"][:40]
+    judged = judge_samples(tasks, solve_tasks(SimulatedTeacher("t", 0.9, "wrong_op"), tasks, 1), ExactStepJudge())
+    no_correct = [t for t, j in zip(tasks, judged) if not j["correct"]]
+
+    class Rewriter:  # right for every other task, a wrong answer or no answer (None) for the rest
+        def rewrite_all(self, asked):
+            assert [t["id"] for t in asked] == [t["id"] for t in no_correct]
+            texts = [f"In my words.\nThe answer is \\boxed{{{t['answer']}}}." for t in asked]
+            return [
+                [text, f"The answer is \\boxed{{{t['answer']}1}}.", None][i % 3]
+                for i, (t, text) in enumerate(zip(asked, texts))
+            ]
+
+    pairs, stats = build_pairs(tasks, judged, seed=0, step_judge=ExactStepJudge(), rewriter=Rewriter())
+    sources = [p["correct"]["source"] for p in pairs]
+    assert len(no_correct) >= 6 and stats["reference_rewritten"] == len(no_correct)
+    assert sources.count("rewritten") == len(range(0, len(no_correct), 3))
+    assert (
+        stats["rewrite_incorrect"]
+        == len(range(1, len(no_correct), 3))
+        == sources.count("reference") - stats["rewrite_failed"]
+    )
+    assert stats["rewrite_failed"] == len(range(2, len(no_correct), 3))
+    by_id = {t["id"]: t for t in tasks}
+    for p in pairs:
+        if p["correct"]["source"] == "reference":
+            assert p["correct"]["solution"] == by_id[p["task_id"]]["solution"]
+
+
 def test_pairs_hold_one_correct_and_one_incorrect_solution(hard_pairs):
     pairs, stats = hard_pairs
     assert stats["pairs"] == len(pairs) == stats["tasks"] - stats["dropped_no_incorrect"]

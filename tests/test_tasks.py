@@ -91,3 +91,45 @@ def test_subtasks_keep_the_hard_tasks_distractor_chain_and_nothing_else():
         assert subtask_problems(sub, task, 2, 0.8) == []
     foreign = {**sub, "program": {**sub["program"], "distractor_start": [parent.distractor_start[0], 99]}}
     assert "adds_information" in subtask_problems(foreign, task, 2, 0.8)
+
+
+def test_the_llm_filter_sends_its_three_checks_as_one_batch_with_the_keys_each_has_alone(
+    hard_tasks, monkeypatch, tmp_path
+):
+    from guiding.llm import ResponseCache, roles
+    from guiding.tasks.llm import LLMSubtaskFilter
+
+    tasks = [t for t in hard_tasks if t["n_steps"] >= 4][:6]
+    pairs = [(sub, task) for task in tasks for sub in decompose(task, 2, random.Random(0))]
+    spec = {"backend": "simulated", "endpoint": "simulated", "model": "filter", "temperature": 0.0}
+    spec["settings"] = {"near_duplicate_fraction": 0.6}
+    checks = LLMSubtaskFilter(spec, min_steps=2)
+    calls = []
+    generate = roles.generate
+    monkeypatch.setattr(
+        roles, "generate", lambda requests, *a, **k: calls.append(len(requests)) or generate(requests, *a, **k)
+    )
+    cache = tmp_path / "c.sqlite"
+    roles.set_runtime(roles.Runtime(cache=str(cache)))
+    try:
+        together = checks.problems_all(pairs)
+        assert calls == [3 * len(pairs)]  # one batch of every check of every subtask
+        alone = {
+            check: [r.key for r in roles.build_requests(checks.spec, check, [roles.Question(s["id"], f) for s, f in q])]
+            for check, q in _filter_fields(pairs).items()
+        }
+        with ResponseCache(cache) as responses:
+            assert responses.keys() == {k for keys in alone.values() for k in keys}  # keys as when asked one by one
+    finally:
+        roles.set_runtime(roles.Runtime())
+    expected = [subtask_problems(s, t, 2, 0.6) for s, t in pairs]
+    assert together == [[r for r in e if r != "adds_information"] for e in expected]
+    assert any(together) and not all(together)
+
+
+def _filter_fields(pairs):
+    return {
+        "filter_ill_defined": [(s, {"problem": s["problem"], "solution": s["solution"]}) for s, _ in pairs],
+        "filter_too_few_steps": [(s, {"problem": s["problem"], "solution": s["solution"]}) for s, _ in pairs],
+        "filter_near_duplicate": [(s, {"problem": s["problem"], "parent_problem": p["problem"]}) for s, p in pairs],
+    }

@@ -46,3 +46,32 @@ def seed_item_bootstrap(
     alpha = 1 - confidence
     low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
+
+
+def cluster_ratio_bootstrap(
+    numerators, denominators, confidence: float = 0.95, resamples: int = 10_000, rng_seed: int = 0, chunk: int = 1_000
+) -> tuple[float, float]:
+    """Percentile interval of sum(numerators) / sum(denominators) when the units counted come in
+    clusters (cluster i holds ``denominators[i]`` units, ``numerators[i]`` of them with the trait).
+
+    The clusters are resampled with replacement, not the units: the steps of one solution share its
+    writer's luck (a slip carried on makes the later steps wrong too), so resampling steps would give
+    too narrow an interval. Resamples without any unit are left out. A fixed ``rng_seed`` gives the
+    same interval on every rerun and machine; (NaN, NaN) when there is no unit at all.
+    """
+    import numpy as np
+
+    num, den = np.asarray(numerators, dtype=float), np.asarray(denominators, dtype=float)
+    if num.shape != den.shape or num.ndim != 1:
+        raise ValueError(f"numerators and denominators must be two lists of one length, not {num.shape}, {den.shape}")
+    if den.sum() == 0:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(rng_seed)
+    ratios = []
+    for start in range(0, resamples, chunk):
+        drawn = rng.integers(0, len(num), size=(min(chunk, resamples - start), len(num)))
+        totals = den[drawn].sum(axis=1)
+        ratios.append(num[drawn].sum(axis=1)[totals > 0] / totals[totals > 0])
+    alpha = 1 - confidence
+    low, high = np.quantile(np.concatenate(ratios), [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)

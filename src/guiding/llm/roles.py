@@ -178,13 +178,26 @@ def ask(
     run: Runtime | None = None,
 ) -> Answers:
     """Every question's parsed answer, in order; sent in one batch through the response cache."""
-    if not questions:
-        return Answers([], [], [])
+    return ask_together(spec, [(template_name, questions, parse)], run)[0]
+
+
+def ask_together(
+    spec: RoleSpec,
+    groups: Sequence[tuple[str, Sequence[Question], Callable[..., Parsed] | None]],
+    run: Runtime | None = None,
+) -> list[Answers]:
+    """One ``Answers`` per (template, questions, parser or None) group, all sent in one batch.
+
+    A request's key does not depend on its batch, so asking several templates together (the
+    subtask filter's three checks) reuses every answer that was cached when they went one by one.
+    """
     run = run or _runtime
-    parse = parse or PARSERS[template_name]
-    requests = build_requests(spec, template_name, questions)
+    requests = [build_requests(spec, name, questions) if questions else [] for name, questions, _ in groups]
+    flat = [r for batch in requests for r in batch]
+    if not flat:
+        return [Answers([], [], []) for _ in groups]
     if run.manifest:
-        append_to_manifest(run.manifest, requests, run.teacher)
+        append_to_manifest(run.manifest, flat, run.teacher)
     backend = build_backend(spec, run)
     settings = ClientSettings(
         replay=run.replay,
@@ -196,10 +209,20 @@ def ask(
     )
     Path(run.cache).parent.mkdir(parents=True, exist_ok=True)
     with ResponseCache(run.cache) as cache:
-        generation = generate(requests, backend, cache, settings)
-    log.info("%s via %s: %s", template_name, spec.endpoint, generation.stats)
+        generation = generate(flat, backend, cache, settings)
+    names = "+".join(name for name, questions, _ in groups if questions)
+    log.info("%s via %s: %s", names, spec.endpoint, generation.stats)
+    out, start = [], 0
+    for (name, questions, parse), batch in zip(groups, requests):
+        responses = generation.responses[start : start + len(batch)]
+        start += len(batch)
+        out.append(_read(name, questions, responses, parse or PARSERS[name]))
+    return out
+
+
+def _read(template_name: str, questions: Sequence[Question], responses, parse: Callable[..., Parsed]) -> Answers:
     parsed, texts, finishes = [], [], []
-    for question, response in zip(questions, generation.responses):
+    for question, response in zip(questions, responses):
         if response is None:
             parsed.append(failed("request_failed"))
             texts.append(None)

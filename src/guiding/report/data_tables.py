@@ -10,6 +10,7 @@ from pathlib import Path
 from ..artifacts import JUDGED, PAIR_STATS, parse
 from ..core.io import read_jsonl
 from ..core.provenance import write_provenance
+from ..core.statistics import cluster_ratio_bootstrap
 from ..core.tables import write_table
 
 
@@ -32,11 +33,25 @@ def data_sets_table(*, set_stats: list[str], csv: str, md: str, provenance_json:
 
 
 def teachers_table(
-    *, judged: list[str], pair_stats: list[str], csv: str, md: str, provenance_json: str, config: dict
+    *,
+    judged: list[str],
+    pair_stats: list[str],
+    csv: str,
+    md: str,
+    provenance_json: str,
+    config: dict,
+    confidence: float = 0.95,
+    bootstrap: dict | None = None,
 ) -> None:
-    """Each teacher's configured per-step error against what its samples measure, per task kind."""
+    """Each teacher's configured per-step error against what its samples measure, per task kind.
+
+    The measured step-wise error rate (SWER) is the teacher's wrong steps over its judged steps; its
+    interval is a bootstrap over the solutions (``bootstrap``: resamples and RNG seed), since the
+    steps of one solution are not independent draws.
+    """
     import pandas as pd
 
+    bootstrap = {"resamples": 10_000, "seed": 0, **(bootstrap or {})}
     teachers, judged_paths, pair_stats_paths = config["teachers"], judged, pair_stats
     pair_stats = {}
     for path in pair_stats_paths:
@@ -46,22 +61,27 @@ def teachers_table(
     for path in judged_paths:
         names = parse(JUDGED, path)
         teacher, kind = names["teacher"], names["kind"]
-        counts = defaultdict(int)
-        for sample in read_jsonl(path):
-            counts["samples"] += 1
-            counts["incorrect"] += not sample["correct"]
-            counts["steps"] += sum(v is not None for v in sample["step_verdicts"])  # None: not judged
-            counts["wrong_steps"] += sum(v is False for v in sample["step_verdicts"])
+        samples = read_jsonl(path)
+        wrong = [sum(v is False for v in s["step_verdicts"]) for s in samples]
+        steps = [sum(v is not None for v in s["step_verdicts"]) for s in samples]  # None: not judged
+        low, high = cluster_ratio_bootstrap(wrong, steps, confidence, bootstrap["resamples"], bootstrap["seed"])
         stats = pair_stats[teacher, kind]
         rows.append(
             {
                 "teacher": teacher,
                 "kind": kind,
-                "error_style": teachers[teacher]["error_style"],
-                "configured_step_error_%": 100 * teachers[teacher]["step_error"],
-                "measured_step_error_%": 100 * counts["wrong_steps"] / counts["steps"],
-                "sample_outcome_ER_%": 100 * counts["incorrect"] / counts["samples"],
-                "samples": counts["samples"],
+                "error_style": teachers[teacher].get("error_style"),
+                "configured_step_error_%": 100 * teachers[teacher]["step_error"]
+                if "step_error" in teachers[teacher]
+                else math.nan,
+                "measured_step_error_%": 100 * sum(wrong) / sum(steps) if sum(steps) else math.nan,
+                "measured_step_error_ci_low_%": 100 * low,
+                "measured_step_error_ci_high_%": 100 * high,
+                "judged_steps": sum(steps),
+                "sample_outcome_ER_%": 100 * sum(not s["correct"] for s in samples) / len(samples)
+                if samples
+                else math.nan,
+                "samples": len(samples),
                 "tasks": stats["tasks"],
                 "pairs": stats["pairs"],
                 "dropped_no_incorrect": stats["dropped_no_incorrect"],
@@ -69,7 +89,17 @@ def teachers_table(
             }
         )
     df = pd.DataFrame(rows).sort_values(["teacher", "kind"])
-    write_table(df, csv, md, "Teachers: configured vs measured per-step error, outcome error of samples")
+    level = f"{confidence:.0%}"
+    caption = (
+        f"Step-wise error rate (SWER) in %: wrong steps over judged steps of all of a teacher's samples "
+        f"(a step the judge could not tell counts in neither). Its {level} interval (`_ci_low`, `_ci_high`) "
+        f"is a percentile bootstrap over the solutions ({bootstrap['resamples']} resamples, RNG seed "
+        f"{bootstrap['seed']}): the steps of one solution share its luck (a slip carried on makes the later "
+        f"steps wrong too), so solutions are resampled whole, not steps."
+    )
+    write_table(
+        df, csv, md, "Teachers: configured vs measured per-step error, outcome error of samples", caption=caption
+    )
     write_provenance(provenance_json, [*judged_paths, *pair_stats_paths], config, outputs=[csv, md])
 
 

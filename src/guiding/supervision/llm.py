@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+
+from ..llm.parsers import boxed_answer
 from ..llm.roles import Question, RoleSpec, ask
+
+log = logging.getLogger("guiding")
 
 
 class LLMParaphraser:
@@ -18,16 +24,25 @@ class LLMParaphraser:
         return out
 
     def paraphrase_all(self, items: list[dict]) -> list[dict | None]:
-        """New wording of each item's problem and solution, in order; None where either answer failed."""
+        """New wording of each item's problem and solution, in order; None where either answer failed
+        or the reworded solution boxes another final answer than the original (the math must stay)."""
         questions = [
             Question(f"{item['task_id']}:{part}", {"part": part, "text": item[part]})
             for item in items
             for part in ("problem", "solution")
         ]
         parsed = ask(self.spec, "paraphrase", questions).parsed
-        out = []
-        for i in range(len(items)):
+        out, kept_wording = [], Counter()
+        for i, item in enumerate(items):
             problem, solution = parsed[2 * i], parsed[2 * i + 1]
-            ok = problem.ok and solution.ok
-            out.append({"problem": problem.value, "solution": solution.value} if ok else None)
+            if not (problem.ok and solution.ok):
+                kept_wording[problem.reason or solution.reason] += 1
+                out.append(None)
+            elif boxed_answer(solution.value) != boxed_answer(item["solution"]):
+                kept_wording["changed_answer"] += 1
+                out.append(None)
+            else:
+                out.append({"problem": problem.value, "solution": solution.value})
+        if kept_wording:
+            log.info("paraphrase: %d items keep their wording, by reason %s", sum(kept_wording.values()), kept_wording)
         return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..llm.parsers import written_steps
-from ..llm.roles import Question, RoleSpec, ask
+from ..llm.roles import Question, RoleSpec, ask, ask_together
 
 
 class LLMDecomposer:
@@ -84,10 +84,12 @@ class LLMSubtaskFilter:
                 "parent_problem": parent["problem"],
             },
         }
-        verdicts = {
-            check: ask(self.spec, check, [Question(sub["id"], fields[check](sub, parent)) for sub, parent in pairs])
+        # The three checks go out in one batch (each request keeps the key it has when asked alone).
+        groups = [
+            (check, [Question(sub["id"], fields[check](sub, parent)) for sub, parent in pairs], None)
             for check in self.CHECKS
-        }
+        ]
+        verdicts = dict(zip(self.CHECKS, ask_together(self.spec, groups)))
         reasons = []
         for i in range(len(pairs)):
             mine = []

@@ -5,7 +5,9 @@ template and its fields, and the world's problems are a regular language (``read
 answers in the output format the template asks for, with the embedded implementations doing the
 work: the exact decomposition, the simulated teachers (the request's ``model`` names the teacher,
 whose per-step error comes from config ``teachers``), the exact step checker, the exact filters and
-the template paraphraser. Every answer is determined by the request (its seed above all), so the
+the template paraphraser. Its judges may err on purpose (config ``llm.simulated_judges``): each
+verdict flipped with a given probability, so that the judge agreement table measures a judge that
+is not the truth. Every answer is determined by the request (its seed above all), so the
 embedded default runs the very same prompts, client, cache, parsers and filters as paper mode.
 """
 
@@ -33,6 +35,8 @@ class SimulatedChat(InProcessBackend):
         teachers: dict[str, dict] | None = None,
         shuffle: bool = False,
         near_duplicate_fraction: float = 0.8,
+        final_judge_flip: float = 0.0,
+        step_judge_flip: float = 0.0,
         batch_size: int = 256,
         concurrency: int = 1,
     ):
@@ -43,6 +47,12 @@ class SimulatedChat(InProcessBackend):
             for name, t in (teachers or {}).items()
         }
         self.shuffle, self.near_duplicate_fraction = shuffle, near_duplicate_fraction
+        # Each final verdict (1/0, not N/A) and each step verdict is flipped with these probabilities,
+        # drawn from the request's seed: the same request, the same mistakes.
+        for name, flip in (("final_judge_flip", final_judge_flip), ("step_judge_flip", step_judge_flip)):
+            if not 0.0 <= float(flip) <= 1.0:
+                raise ValueError(f"simulated: {name} must be a probability, got {flip!r}")
+        self.final_judge_flip, self.step_judge_flip = float(final_judge_flip), float(step_judge_flip)
         self.batch_size, self.concurrency = batch_size, concurrency
 
     def respond(self, request: ChatRequest) -> tuple[str, str]:
@@ -92,13 +102,14 @@ class SimulatedChat(InProcessBackend):
         given, wanted = extract_answer(fields["solution"]), extract_answer(fields["reference"])
         if given is None or wanted is None:
             return "Verdict: N/A"
-        return f"Verdict: {int(given.strip() == wanted.strip())}"
+        agrees = given.strip() == wanted.strip()
+        return f"Verdict: {int(agrees != (rng.random() < self.final_judge_flip))}"
 
     def _judge_steps(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
         program = read_problem(fields["problem"])
         if program is None:
             return "I cannot check a solution to a problem that is not well defined."
-        verdicts = check_steps(program, fields["solution"])
+        verdicts = [v != (rng.random() < self.step_judge_flip) for v in check_steps(program, fields["solution"])]
         return "\n".join(f"Step {i}: {int(v)}" for i, v in enumerate(verdicts, start=1))
 
     def _filter_ill_defined(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
