@@ -19,9 +19,11 @@ from guiding.config import (  # noqa: E402
     canonical,
     check_config,
     evaluated_models,
+    evaluation_seeds,
     findings_runs,
     load_recipes,
     replicate_seeds,
+    sampled_decoding,
     set_specs,
     stage2_examples,
     stage2_recipe as seeded_recipe,
@@ -358,12 +360,11 @@ def generation_settings():
         "max_new_tokens": evaluation["max_new_tokens"],
         "batch_size": evaluation["batch_size"],
     }
-    # Greedy decoding ignores the sampling settings: they stay out of its params.
-    sampled = evaluation["temperature"] > 0
-    if sampled:
-        settings.update(
-            {k: evaluation[k] for k in ("temperature", "top_p", "top_k", "seed")}
-        )
+    # Greedy decoding ignores the sampling settings: they stay out of its params. Sampled
+    # decoding runs once per evaluation seed, all in one job (the model is loaded once).
+    if sampled_decoding(config):
+        settings.update({k: evaluation[k] for k in ("temperature", "top_p", "top_k")})
+        settings["seeds"] = evaluation_seeds(config)
     return settings
 
 

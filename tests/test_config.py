@@ -211,6 +211,11 @@ def test_schema_errors_name_the_offending_key(mutate, named):
             "llm.endpoints.api.base_url",
         ),
         (lambda c: c.setdefault("llm", {}).update(cache="results/cache.sqlite"), "llm.cache: 'results/cache.sqlite'"),
+        # Greedy decoding answers the same at every evaluation seed: several would repeat one evaluation.
+        (
+            lambda c: c["evaluation"].update(seeds=[1, 2]),
+            "evaluation.seeds: 2 seeds [1, 2] with greedy decoding (evaluation.temperature 0)",
+        ),
     ],
 )
 def test_cross_field_errors_name_the_key(mutate, message):

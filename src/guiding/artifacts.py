@@ -70,6 +70,9 @@ BENCHMARK_REPORT = "results/data/benchmarks/{bench}.report.json"  # items kept, 
 # baseline's is its recipe's seed).
 PREDICTIONS = "results/eval/{model}/seed{seed}/{bench}.predictions.jsonl"
 GRADED = "results/eval/{model}/seed{seed}/{bench}.graded.jsonl"
+# Sampled decoding answers every task once per evaluation seed (config evaluation.seeds), in the
+# same files: each prediction and graded row names its seed in this field (greedy rows have none).
+EVAL_SEED = "eval_seed"
 GRADING_REPORT = "results/eval/{model}/seed{seed}/{bench}.grading.json"  # items, correct, timed out, no answer
 TABLE = "results/tables/{table}.{ext}"
 FIGURE = "results/figures/{figure}.png"

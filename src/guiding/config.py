@@ -468,6 +468,7 @@ def check_config(config: dict) -> None:
                 f"extra_runs.{name}.recipe_overrides.seed: stage-2 training seeds are replicates.seeds, for every run"
             )
     _check_replicate_seeds(config)
+    _check_evaluation_seeds(config)
     stage2_runs(config)
 
 
@@ -568,6 +569,26 @@ def _check_replicate_seeds(config: dict) -> None:
         raise ConfigError(
             f"training.stage2.seed: {recipe_seed} is replaced by each of replicates.seeds {seeds}; "
             "set stage 2's training seeds there (or drop the recipe's seed)"
+        )
+
+
+def sampled_decoding(config: dict) -> bool:
+    """Whether the students' answers are sampled (temperature above 0) rather than greedy."""
+    return config["evaluation"]["temperature"] > 0
+
+
+def evaluation_seeds(config: dict) -> list[int]:
+    """Seeds of sampled decoding: every model is evaluated once per seed (greedy decoding: one run, no seed)."""
+    return list(config["evaluation"]["seeds"]) if sampled_decoding(config) else []
+
+
+def _check_evaluation_seeds(config: dict) -> None:
+    """Greedy decoding gives the same answers at every seed: several seeds would repeat one evaluation."""
+    seeds = config["evaluation"]["seeds"]
+    if len(seeds) > 1 and not sampled_decoding(config):
+        raise ConfigError(
+            f"evaluation.seeds: {len(seeds)} seeds {seeds} with greedy decoding (evaluation.temperature 0), "
+            "which answers the same at every seed; give one seed or a temperature above 0"
         )
 
 

@@ -6,7 +6,7 @@ import logging
 
 from .. import backends
 from ..answers import grade_many
-from ..artifacts import WORLD_SOURCE
+from ..artifacts import EVAL_SEED, WORLD_SOURCE
 from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
 from .benchmarks import from_world, load_benchmark
@@ -30,11 +30,20 @@ def prepare_benchmark(
 def generate_predictions(
     *, model: str, tasks: str, predictions: str, backend: str, generation: dict, gpu: int = 0, threads: int = 1
 ) -> None:
+    """One answer per task, rows {task_id, output}; sampled decoding (``generation["seeds"]``) answers
+    every task once per evaluation seed, each row naming its seed (``eval_seed``), seed by seed."""
     preflight(gpu, "generate_predictions")
     problems = read_jsonl(tasks)
-    generator = backends.create("generator", backend, threads=threads, gpus=gpu, **generation)
-    outputs = generator.generate(model, [t["problem"] for t in problems])
-    write_jsonl(predictions, ({"task_id": t["id"], "output": o} for t, o in zip(problems, outputs)))
+    settings = dict(generation)
+    seeds = settings.pop("seeds", None)
+    rows = []
+    for seed in seeds or [None]:  # greedy decoding: one run, no seed
+        decoding = settings if seed is None else {**settings, "seed": seed}
+        generator = backends.create("generator", backend, threads=threads, gpus=gpu, **decoding)
+        outputs = generator.generate(model, [t["problem"] for t in problems])
+        named = {} if seed is None else {EVAL_SEED: seed}
+        rows += [{"task_id": t["id"], "output": o, **named} for t, o in zip(problems, outputs)]
+    write_jsonl(predictions, rows)
 
 
 def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple[list[dict], dict]:
@@ -52,6 +61,13 @@ def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple
 
 def grade_predictions(*, tasks: str, predictions: str, graded: str, grading_report: str, threads: int = 1) -> None:
     made, report = grade(read_jsonl(tasks), read_jsonl(predictions), threads)
+    if any(EVAL_SEED in row for row in made):  # sampled decoding: each evaluation seed's count too
+        by_seed: dict[int, dict[str, int]] = {}
+        for row in made:
+            counts = by_seed.setdefault(row[EVAL_SEED], {"items": 0, "correct": 0})
+            counts["items"] += 1
+            counts["correct"] += bool(row["correct"])
+        report = {**report, "by_eval_seed": by_seed}
     write_jsonl(graded, made)
     write_json(grading_report, report)
     log.info("grading: %s", report)
