@@ -7,9 +7,12 @@ import logging
 from .. import backends
 from ..answers import grade_many
 from ..artifacts import EVAL_SEED, WORLD_SOURCE
+from ..core.datasets import load_rows
 from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
+from ..llm.roles import RoleSpec
 from .benchmarks import from_world, load_benchmark
+from .conversion import convert
 
 log = logging.getLogger("guiding")
 
@@ -17,14 +20,32 @@ log = logging.getLogger("guiding")
 def prepare_benchmark(
     *, benchmark: str, report: str, bench: str, spec: dict, tasks: str | None = None, source_file: str | None = None
 ) -> None:
-    """One benchmark, read from its source, as rows {id, problem, answer, form}."""
+    """One benchmark, read from its source, as rows {id, problem, answer, form}; a converted one
+    from its conversion's rows (``source_file``), which hold the standard columns."""
     if spec["source"] == WORLD_SOURCE:
         rows, facts = from_world(read_jsonl(tasks), spec.get("limit"))
+    elif spec.get("convert"):
+        keep = {k: spec[k] for k in ("form", "drop_if_contains") if k in spec}
+        rows, facts = load_benchmark(bench, {"source": source_file, **keep})  # where and limit: applied already
     else:
         rows, facts = load_benchmark(bench, spec)
     write_jsonl(benchmark, rows)
     write_json(report, facts)
     log.info("%s: %s", bench, facts)
+
+
+def convert_benchmark(
+    *, converted: str, report: str, bench: str, spec: dict, llm: dict, source_file: str | None = None
+) -> None:
+    """A benchmark converted by the converter role (``spec["convert"]``): rows {problem, answer,
+    source_index, how} and the report of what was asked, kept and dropped by reason."""
+    rows = load_rows(source_file or spec["source"], spec.get("subset"), spec.get("split", "test"))
+    out, facts = convert(rows, bench, spec, RoleSpec.from_dict(llm))
+    if not out:
+        raise ValueError(f"benchmark {bench!r}: the conversion kept no item (dropped: {facts['dropped_by_reason']})")
+    write_jsonl(converted, out)
+    write_json(report, facts)
+    log.info("%s: %s", bench, {k: v for k, v in facts.items() if k != "dropped"})
 
 
 def generate_predictions(
