@@ -1,5 +1,5 @@
 """Evaluation seeds: sampled decoding answers every task once per seed, each row naming its seed,
-and grading counts each seed; greedy decoding answers once and names none."""
+and grading counts each seed; one run (greedy, or one seed) writes the rows it always wrote."""
 
 import json
 
@@ -55,7 +55,12 @@ def test_sampled_decoding_answers_once_per_evaluation_seed_and_grades_each(tmp_p
     assert report["by_eval_seed"] == {"3": {"items": 4, "correct": 4}, "5": {"items": 4, "correct": 0}}
 
 
-def test_greedy_decoding_answers_once_and_its_rows_name_no_seed(tmp_path, tasks):
-    predictions, graded, report = run(tmp_path, tasks, {"max_new_tokens": 8, "batch_size": 2})
-    assert CREATED == [{}] and len(predictions) == 4
+@pytest.mark.parametrize("seeds", [None, [3]], ids=["greedy", "one sampled seed"])
+def test_one_run_writes_the_rows_it_always_wrote(tmp_path, tasks, seeds):
+    generation = {"max_new_tokens": 8, "batch_size": 2}
+    if seeds:
+        generation.update(temperature=0.6, top_p=0.9, top_k=50, seeds=seeds)
+    predictions, graded, report = run(tmp_path, tasks, generation)
+    assert len(CREATED) == 1 and CREATED[0].get("seed") == (seeds[0] if seeds else None)
     assert all(set(p) == {"task_id", "output"} for p in predictions) and "by_eval_seed" not in report
+    assert [g["correct"] for g in graded] == [bool(seeds)] * 4  # right at seed 3, wrong without one

@@ -80,7 +80,8 @@ CONVERSION_REPORT = "results/data/benchmarks/converted/{bench}.report.json"
 PREDICTIONS = "results/eval/{model}/seed{seed}/{bench}.predictions.jsonl"
 GRADED = "results/eval/{model}/seed{seed}/{bench}.graded.jsonl"
 # Sampled decoding answers every task once per evaluation seed (config evaluation.seeds), in the
-# same files: each prediction and graded row names its seed in this field (greedy rows have none).
+# same files: with several seeds each prediction and graded row names its seed in this field (with
+# one, or greedy decoding, rows have none, as before there were evaluation seeds).
 EVAL_SEED = "eval_seed"
 GRADING_REPORT = "results/eval/{model}/seed{seed}/{bench}.grading.json"  # items, correct, timed out, no answer
 TABLE = "results/tables/{table}.{ext}"

@@ -52,7 +52,8 @@ def generate_predictions(
     *, model: str, tasks: str, predictions: str, backend: str, generation: dict, gpu: int = 0, threads: int = 1
 ) -> None:
     """One answer per task, rows {task_id, output}; sampled decoding (``generation["seeds"]``) answers
-    every task once per evaluation seed, each row naming its seed (``eval_seed``), seed by seed."""
+    every task once per evaluation seed, seed by seed, each row naming its seed (``eval_seed``)
+    where there are several (with one, the rows are as they always were)."""
     preflight(gpu, "generate_predictions")
     problems = read_jsonl(tasks)
     settings = dict(generation)
@@ -62,7 +63,7 @@ def generate_predictions(
         decoding = settings if seed is None else {**settings, "seed": seed}
         generator = backends.create("generator", backend, threads=threads, gpus=gpu, **decoding)
         outputs = generator.generate(model, [t["problem"] for t in problems])
-        named = {} if seed is None else {EVAL_SEED: seed}
+        named = {EVAL_SEED: seed} if seeds and len(seeds) > 1 else {}
         rows += [{"task_id": t["id"], "output": o, **named} for t, o in zip(problems, outputs)]
     write_jsonl(predictions, rows)
 

@@ -250,11 +250,9 @@ def eval_seed_caption(config: dict, columns: bool = True) -> str:
     """How the evaluation seeds of sampled decoding enter a table (nothing under greedy decoding);
     ``columns``: the table has the per-evaluation-seed columns (the result tables, not the findings)."""
     evaluation = config["evaluation"]
-    if evaluation.get("temperature", 0) == 0:
+    seeds = evaluation.get("seeds", [])
+    if evaluation.get("temperature", 0) == 0 or len(seeds) < 2:  # one run per model, as always
         return ""
-    seeds = evaluation["seeds"]
-    if len(seeds) == 1:
-        return f" Answers are sampled once per item, at evaluation seed {seeds[0]}."
     return (
         f" Answers are sampled once per item at each of {len(seeds)} evaluation seeds ({', '.join(map(str, seeds))}): "
         "they are nested in the training seed and the item, so each item's score is the share of its evaluation "
