@@ -43,9 +43,8 @@ MODELS = evaluated_models(config)
 SEEDS = replicate_seeds(config)
 TEACHERS = sorted(config["teachers"])
 BENCHMARKS = list(config["evaluation"]["benchmarks"])
-CONVERTED = converted_benchmarks(
-    config
-)  # benchmarks that the converter role converts first
+# Benchmarks that the converter role converts before they are asked.
+CONVERTED = converted_benchmarks(config)
 BACKENDS = config["backends"]
 # The config sections each table's provenance records (what its inputs were built with).
 DATA_SECTIONS = [
