@@ -127,7 +127,14 @@ def main() -> None:
             args.steps,
             r["per_device_train_batch_size"] * r["gradient_accumulation_steps"],
         )
-    generation = {"max_new_tokens": 256, "batch_size": 100, "temperature": 0.6, "top_p": 0.9, "top_k": 50, "seed": 42}
+    generation = {
+        "max_new_tokens": 256,
+        "batch_size": 100,
+        "temperature": 0.6,
+        "top_p": 0.9,
+        "top_k": 50,
+        "seeds": [42],
+    }
     for bench in ("eval_easy", "eval_hard"):
         timed(
             f"generate_{bench}",

@@ -18,10 +18,13 @@ from guiding.config import (  # noqa: E402
     runs_on_head_node,
     canonical,
     check_config,
+    converted_benchmarks,
     evaluated_models,
+    evaluation_seeds,
     findings_runs,
     load_recipes,
     replicate_seeds,
+    sampled_decoding,
     set_specs,
     stage2_examples,
     stage2_recipe as seeded_recipe,
@@ -40,6 +43,8 @@ MODELS = evaluated_models(config)
 SEEDS = replicate_seeds(config)
 TEACHERS = sorted(config["teachers"])
 BENCHMARKS = list(config["evaluation"]["benchmarks"])
+# Benchmarks that the converter role converts before they are asked.
+CONVERTED = converted_benchmarks(config)
 BACKENDS = config["backends"]
 # The config sections each table's provenance records (what its inputs were built with).
 DATA_SECTIONS = [
@@ -295,7 +300,14 @@ def llm_request_manifests():
         for name in sorted(SETS)
         if name.startswith(A.PARAPHRASE_PREFIX)
     ]
-    jobs = ["decompose_tasks", "filter_subtasks", *per_teacher, *paraphrased]
+    converted = [f"convert_benchmark-{bench}" for bench in CONVERTED]
+    jobs = [
+        "decompose_tasks",
+        "filter_subtasks",
+        *per_teacher,
+        *paraphrased,
+        *converted,
+    ]
     return expand(A.LLM_REQUESTS, job=jobs)
 
 
@@ -351,14 +363,42 @@ def benchmark_spec(wildcards):
 
 
 def benchmark_source(wildcards):
-    """A world benchmark reads its split of the task source; a local file is an input too
-    (editing it rebuilds the benchmark); a hub dataset is read by the job."""
-    source = config["evaluation"]["benchmarks"][wildcards.bench]["source"]
-    if source == A.WORLD_SOURCE:
+    """A world benchmark reads its split of the task source; a converted one its conversion's rows;
+    a local file is an input too (editing it rebuilds the benchmark); a hub dataset is read by the job.
+    """
+    spec = config["evaluation"]["benchmarks"][wildcards.bench]
+    if spec["source"] == A.WORLD_SOURCE:
         return {"tasks": A.fill(A.TASKS, split=wildcards.bench)}
+    if spec.get("convert"):
+        return {"source_file": A.fill(A.CONVERTED_BENCHMARK, bench=wildcards.bench)}
+    return conversion_source(wildcards)
+
+
+def conversion_source(wildcards):
+    """The benchmark's source as an input where it is a local file."""
+    source = config["evaluation"]["benchmarks"][wildcards.bench]["source"]
     if os.path.splitext(source)[1] in A.LOCAL_DATA_SUFFIXES:
         return {"source_file": source}
     return {}
+
+
+# The source keys that change a conversion (not the label, the answer form or drop_if_contains,
+# which prepare_benchmark applies to the converted rows).
+CONVERSION_KEYS = (
+    "source",
+    "subset",
+    "split",
+    "where",
+    "columns",
+    "options",
+    "convert",
+    "limit",
+)
+
+
+def conversion_spec(wildcards):
+    spec = config["evaluation"]["benchmarks"][wildcards.bench]
+    return canonical({k: spec[k] for k in CONVERSION_KEYS if k in spec})
 
 
 def generation_settings():
@@ -368,12 +408,11 @@ def generation_settings():
         "max_new_tokens": evaluation["max_new_tokens"],
         "batch_size": evaluation["batch_size"],
     }
-    # Greedy decoding ignores the sampling settings: they stay out of its params.
-    sampled = evaluation["temperature"] > 0
-    if sampled:
-        settings.update(
-            {k: evaluation[k] for k in ("temperature", "top_p", "top_k", "seed")}
-        )
+    # Greedy decoding ignores the sampling settings: they stay out of its params. Sampled
+    # decoding runs once per evaluation seed, all in one job (the model is loaded once).
+    if sampled_decoding(config):
+        settings.update({k: evaluation[k] for k in ("temperature", "top_p", "top_k")})
+        settings["seeds"] = evaluation_seeds(config)
     return settings
 
 

@@ -1,5 +1,25 @@
-# Evaluation: the benchmarks as artifacts, each model's predictions on them, graded by the
-# answer module in each benchmark's answer form.
+# Evaluation: the benchmarks as artifacts (some converted by an LLM first: multiple choice
+# turned open, Chinese translated), each model's predictions on them, graded by the answer
+# module in each benchmark's answer form.
+
+
+rule convert_benchmark:
+    input:
+        unpack(conversion_source),
+    output:
+        requests=A.fill(A.LLM_REQUESTS, job="convert_benchmark-{bench}"),
+        converted=A.CONVERTED_BENCHMARK,
+        report=A.CONVERSION_REPORT,
+    log:
+        "results/logs/convert_benchmark/{bench}.log",
+    localrule: on_head_node(A.CONVERTER)
+    conda:
+        "../envs/evaluation.yaml"
+    params:
+        spec=conversion_spec,
+        llm=llm_role(A.CONVERTER) if CONVERTED else None,
+    script:
+        "../scripts/convert_benchmark.py"
 
 
 rule prepare_benchmark:

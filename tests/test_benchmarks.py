@@ -88,3 +88,12 @@ def test_a_world_split_is_a_benchmark_of_plain_answers():
     rows, report = from_world(tasks, limit=3)
     assert [r["id"] for r in rows] == ["t0", "t1", "t2"] and {r["form"] for r in rows} == {"plain"}
     assert report == {"source_items": 5, "kept": 3, "dropped_by_reason": {}}
+
+
+def test_where_keeps_the_source_rows_whose_column_holds_a_listed_value():
+    import json
+
+    levels = [json.loads(line)["level"] for line in open(spec("math500")["source"])]
+    rows, report = load_benchmark("math500", {**spec("math500"), "where": {"column": "level", "in": [1, 2]}})
+    assert len(rows) == report["kept"] == sum(level in (1, 2) for level in levels) > 0
+    assert len(rows) < 500

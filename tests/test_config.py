@@ -211,6 +211,29 @@ def test_schema_errors_name_the_offending_key(mutate, named):
             "llm.endpoints.api.base_url",
         ),
         (lambda c: c.setdefault("llm", {}).update(cache="results/cache.sqlite"), "llm.cache: 'results/cache.sqlite'"),
+        # A converted benchmark needs the converter's role, at an endpoint that can answer it.
+        (
+            lambda c: c["evaluation"]["benchmarks"].update(
+                sat={"source": "s.jsonl", "label": "SAT", "convert": "translate_en"}
+            ),
+            "llm.roles.converter: needed by evaluation.benchmarks.sat.convert",
+        ),
+        (
+            lambda c: (
+                c["evaluation"]["benchmarks"].update(
+                    sat={"source": "s.jsonl", "label": "SAT", "convert": "translate_en"}
+                )
+                or c.setdefault("llm", {}).update(
+                    roles={"converter": {"endpoint": "simulated", "model": "m", "temperature": 0, "max_tokens": 9}}
+                )
+            ),
+            "llm.roles.converter.endpoint: 'simulated' is the simulated world",
+        ),
+        # Greedy decoding answers the same at every evaluation seed: several would repeat one evaluation.
+        (
+            lambda c: c["evaluation"].update(seeds=[1, 2]),
+            "evaluation.seeds: 2 seeds [1, 2] with greedy decoding (evaluation.temperature 0)",
+        ),
     ],
 )
 def test_cross_field_errors_name_the_key(mutate, message):
@@ -331,3 +354,15 @@ def test_the_findings_are_fixed_by_the_config_before_any_result():
     # A comparison whose run the config does not train is left out: no sweep run at 50%, no "hard alone".
     config["sets"]["error_rate_sweep"]["error_rates"] = [0, 90]
     assert "hard + subtasks beats hard alone" not in {c["claim"] for c in claimed_comparisons(config)}
+
+
+def test_the_conversion_runs_where_its_endpoint_is():
+    """An API converter is a localrule (the head node reaches the API); a local engine's is not."""
+    from guiding.config import runs_on_head_node
+
+    config = validated(default_config())
+    assert runs_on_head_node(config, "converter")  # no converter configured: nothing runs anywhere
+    config["llm"]["endpoints"].update(api={"backend": "openai", "base_url": "http://x/v1"}, gpu={"backend": "vllm"})
+    for endpoint, on_head_node in (("api", True), ("gpu", False)):
+        config["llm"]["roles"]["converter"] = {"endpoint": endpoint, "model": "m", "temperature": 0, "max_tokens": 9}
+        assert runs_on_head_node(config, "converter") is on_head_node

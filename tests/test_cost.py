@@ -169,6 +169,29 @@ def test_the_config_check_refuses_an_estimate_above_the_limit_naming_both():
     check_config(config)  # within the limit: starts
 
 
+def test_the_estimate_counts_the_converters_requests_from_limits_and_local_files(tmp_path):
+    config = with_llm(small_config(prices={"gpt-4o-mini": {"prompt": 1, "completion": 1}}))
+    assert "converter" not in {c.role for c in estimated_calls(config)}  # no benchmark is converted
+    sat = tmp_path / "sat-math.jsonl"
+    sat.write_text("".join(f'{{"question": "q{i}", "label": "A"}}\n' for i in range(7)))
+    config["evaluation"]["benchmarks"] = {
+        "sat": {"source": str(sat), "label": "SAT", "convert": "open_questions", "split": "test"},
+        "gaokao": {"source": "some/hub-id", "label": "Gaokao", "convert": "translate_en", "limit": 5, "split": "test"},
+        "math": {"source": "HuggingFaceH4/MATH-500", "label": "MATH", "split": "test"},
+    }
+    config["llm"]["roles"]["converter"] = {
+        "endpoint": "openai",
+        "model": "gpt-4o-mini",
+        "temperature": 0,
+        "max_tokens": 300,
+    }
+    (converter,) = [c for c in estimated_calls(config) if c.role == "converter"]
+    assert (converter.requests, converter.completion_tokens, converter.model) == (7 + 5, 12 * 300, "gpt-4o-mini")
+    del config["evaluation"]["benchmarks"]["gaokao"]["limit"]  # a hub source of unknown size
+    with pytest.raises(ConfigError, match=r"evaluation.benchmarks.gaokao.limit: the estimate needs the size"):
+        estimated_calls(config)
+
+
 def test_without_an_llm_role_nothing_is_estimated_and_a_limit_passes():
     config = small_config(limit_usd=0)
     assert estimated_calls(config) == []

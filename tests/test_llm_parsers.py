@@ -200,6 +200,75 @@ def test_solutions_keep_steps_and_lose_markers_and_chatter():
     assert parsers.parse_solution("  \n[[END]]").reason == "empty"
 
 
+OPEN_QUESTION = "The line y = 4x + 6 meets the line -5x - y = 21 at the point (x, y). What is (x, y)?"
+
+# Multiple-choice questions turned open, as models write them: each must give the question and (-3,-6).
+OPEN_QUESTIONS = {
+    "template markers": f"[[QUESTION]]\n{OPEN_QUESTION}\n[[ANSWER]]\n$(-3,-6)$\n[[END]]",
+    "markers without the end, chatter after a blank line": f"[[QUESTION]]\n{OPEN_QUESTION}\n[[ANSWER]]\n(-3,-6)\n\n"
+    "Let me know if you need anything else!",
+    "bold labels": f"**Question:** {OPEN_QUESTION}\n\n**Answer:** $(-3,-6)$",
+    "markdown headings with a letter kept in the answer": f"### Open question\n{OPEN_QUESTION}\n\n### Answer\n"
+    "(A) $(-3,-6)$",
+    "intro line and boxed answer": f"Sure! Here is the open version.\n\nQuestion: {OPEN_QUESTION}\n"
+    "Answer: \\boxed{(-3,-6)}.",
+    "JSON in a code fence": '```json\n{"question": "' + OPEN_QUESTION + '", "answer": "(-3,-6)"}\n```',
+    "letter prefix with a colon": f"Rewritten question: {OPEN_QUESTION}\nCorrect answer: A: (-3,-6)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPEN_QUESTIONS))
+def test_open_question_formats_give_the_question_and_the_option_value(name):
+    parsed = parsers.parse_open_question(OPEN_QUESTIONS[name])
+    assert parsed.ok, parsed
+    assert parsed.value == {"problem": OPEN_QUESTION, "answer": "(-3,-6)"}
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("[[DROP]] statements", "dropped_statements"),
+        ("**[[DROP]]** needs options", "dropped_needs_options"),
+        ("The options are statements to judge.\n[[DROP]] statements", "dropped_statements"),
+        ("This question cannot be converted: more than one option is correct.", "dropped_several_answers"),
+        ("DROP: the answer only makes sense as a choice", "dropped_needs_options"),
+        ("[[DROP]] it is a trick question", "dropped_other"),
+        ("I am not sure what you mean.", "no_question"),
+        (f"[[QUESTION]]\n{OPEN_QUESTION}\n[[ANSWER]]\n[[END]]", "no_answer"),
+        (f"Question: {OPEN_QUESTION}\nAnswer: (C)", "answer_is_a_letter"),
+        (f"Question: {OPEN_QUESTION} A) (-3,-6) B) (3,18)\nAnswer: (-3,-6)", "options_left_in_question"),
+        ("Question: Which of the following must be true?\nAnswer: f(-6)=0", "options_left_in_question"),
+    ],
+)
+def test_declined_and_malformed_conversions_are_reasons(text, reason):
+    assert parsers.parse_open_question(text).reason == reason
+
+
+ENGLISH = "Given $a \\in \\mathrm{R}$, if $f[f(\\sqrt{6})]=3$, then $a=(\\quad)$."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"[[TRANSLATION]]\n{ENGLISH}\n[[END]]",
+        f"Here is the translation:\n[[TRANSLATION]]\n{ENGLISH}",
+        f"Translation: {ENGLISH}",
+        f"**English translation:**\n\n{ENGLISH}\n\nNote: I kept the blank as in the original.",
+        f"```\n{ENGLISH}\n```",
+    ],
+)
+def test_translations_in_several_formats(text):
+    assert parsers.parse_translation(text).value == ENGLISH
+
+
+def test_an_untranslated_or_empty_reply_is_a_reason():
+    chinese = "已知 $a \\in \\mathrm{R}$, 函数 $f(x)$ 若 $f[f(\\sqrt{6})]=3$, 则 $a=(\\quad)$"
+    assert parsers.parse_translation(f"[[TRANSLATION]]\n{chinese}\n[[END]]").reason == "not_translated"
+    assert parsers.parse_translation("[[TRANSLATION]]\n[[END]]").reason == "empty"
+    # A stray Chinese word in an English sentence is still a translation.
+    assert parsers.parse_translation(f"{ENGLISH} (函数: function)").ok
+
+
 PARSER_CALLS = [
     *((name, lambda text, p=p: p(text)) for name, p in parsers.PARSERS.items()),
     ("decompose expecting 2", lambda text: parsers.parse_subtasks(text, expected=2)),
@@ -211,6 +280,7 @@ MODEL_LIKE = st.lists(
         st.sampled_from(
             ["[[SUBTASK 1]]", "[[END]]", "[[TEXT]]", "Problem:", "Solution:", "**", "\\boxed{", "}", "1.", "2)"]
             + ["### Problem 2", "Verdict: ", "Step 3: 0", "Steps: ", "---", "```", "\n", "N/A", "99999999999"]
+            + ["[[QUESTION]]", "[[ANSWER]]", "[[DROP]]", "Answer:", "(A)", "$", "[[TRANSLATION]]", "已知", "{", '"']
         ),
     ),
     max_size=30,
@@ -228,6 +298,8 @@ def test_no_parser_raises_and_no_marker_leaks(text):
         for value in values:
             texts = value.values() if isinstance(value, dict) else [value]
             assert not any(isinstance(t, str) and ("[[SUBTASK" in t or "[[END]]" in t) for t in texts), name
+            if name in ("convert_open", "translate") and parsed.ok:  # a read conversion is never empty
+                assert all(isinstance(t, str) and t.strip() for t in texts), name
 
 
 def test_every_template_renders_and_is_identified_back():

@@ -81,3 +81,35 @@ def test_a_dry_run_plans_the_whole_grid_with_gpus_on_training_and_generation(pap
     for rule, resources in jobs:
         if rule in gpus:
             assert f"gpu={gpus[rule]}" in resources.split(", "), (rule, resources)
+
+
+def conversion_route() -> dict:
+    """The commented conversion route of paper.yaml (the entries that replace jee, sat and gaokao)."""
+    text = PAPER.read_text()
+    block = text[text.index("gaokao entries with:") :].split("\nevaluation:")[0]
+    lines = [line[3:] for line in block.splitlines()[1:] if line.startswith("#   ")]
+    return yaml.safe_load("\n".join(lines))
+
+
+def test_the_commented_conversion_route_is_a_valid_config_whose_converter_is_estimated(tmp_path, monkeypatch):
+    from guiding.config import estimated_calls
+
+    route = conversion_route()
+    assert set(route) == {"jee", "sat", "gaokao"} and {spec["convert"] for spec in route.values()} == {
+        "open_questions",
+        "translate_en",
+    }
+    monkeypatch.chdir(tmp_path)  # the route's local files, relative to the working directory
+    for name, rows in (("sat", 220), ("gaokao", 118)):
+        path = Path(route[name]["source"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f'{{"question": "q{i}", "label": "A", "answer": "1"}}\n' for i in range(rows)))
+    for path in local_files(load_config(PAPER, ROOT, check=False)):  # the data the rest of paper.yaml reads
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text('{"problem": "p", "solution": "s"}\n')
+    overlay = tmp_path / "route.yaml"
+    overlay.write_text(yaml.safe_dump({"evaluation": {"benchmarks": {**route}}}))
+    config = load_config([PAPER, overlay], ROOT)  # the checks pass, the spending limit included
+    (converter,) = [c for c in estimated_calls(config) if c.role == "converter"]
+    assert converter.requests == 300 + 220 + 118 and converter.model == "gpt-4o-mini"
+    assert runs_on_head_node(config, "converter")  # an API: a localrule

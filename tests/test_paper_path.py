@@ -68,7 +68,7 @@ def study(tmp_path_factory, hub_model):
         "temperature": 0.6,
         "top_p": 0.9,
         "top_k": 50,
-        "seed": 42,
+        "seeds": [42],
         "average": True,
         "benchmarks": {
             "math500": {"source": str(DATA / "math500.jsonl"), "label": "MATH", "limit": 10},

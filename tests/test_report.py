@@ -12,7 +12,7 @@ from guiding.core.io import write_json, write_jsonl
 from guiding.core.statistics import wilson_interval
 from guiding.report.data_tables import data_sets_table, teachers_table
 from guiding.report.findings import build_findings, findings_table, verdict
-from guiding.report.result_tables import build_tables, result_tables
+from guiding.report.result_tables import build_tables, interval_caption, result_tables
 
 CONFIG = {
     "teachers": {
@@ -391,3 +391,73 @@ def test_the_teachers_swer_interval_resamples_whole_solutions(tmp_path):
     assert again["weak", "hard"] == weak  # a fixed RNG seed: the same table on every rerun
     caption = (tmp_path / "teachers.md").read_text()
     assert "95% interval" in caption and "4000 resamples, RNG seed 3" in caption
+
+
+# Sampled decoding at two evaluation seeds (one training seed, 42): graded rows name their seed.
+EVAL_SEEDS = [1, 2]
+SAMPLED = {**CONFIG, "evaluation": {**CONFIG["evaluation"], "temperature": 0.6, "seeds": EVAL_SEEDS}}
+
+
+def write_sampled(root, model_run: str, bench: str, correct_by_eval_seed: dict[int, list[bool]]) -> str:
+    """A graded file of sampled decoding: one row per item and evaluation seed."""
+    model = model_run if model_run == A.BASELINE else A.stage2_model(model_run)
+    path = root / A.fill(A.GRADED, model=model, seed=42, bench=bench)
+    rows = [
+        {"task_id": f"t{i:02d}", "correct": c, A.EVAL_SEED: seed}
+        for seed, correct in correct_by_eval_seed.items()
+        for i, c in enumerate(correct)
+    ]
+    write_jsonl(path, rows)
+    return str(path)
+
+
+@pytest.fixture
+def sampled_files(tmp_path):
+    """Every model right on half of 20 items overall. hard-main-er0: each item right at exactly one
+    of the two seeds (items 0-9 at seed 1, 10-19 at seed 2); every other model: the same 10 items
+    right at both seeds (items 0-9), and seed 1 alone one item more for the baseline."""
+    graded = []
+    for run in HARD:
+        for bench in ("eval_hard", "eval_easy"):
+            if run == "hard-main-er0":
+                by_seed = {1: first(10), 2: [not c for c in first(10)]}
+            elif run == A.BASELINE:
+                by_seed = {1: first(11), 2: first(9)}
+            else:
+                by_seed = {1: first(10), 2: first(10)}
+            graded.append(write_sampled(tmp_path, run, bench, by_seed))
+    return graded, write_set_stats(tmp_path)
+
+
+def test_evaluation_seeds_are_averaged_per_item_so_the_interval_sees_how_items_agree_across_seeds(sampled_files):
+    tables = build_tables(*sampled_files, SAMPLED, RUNS, BENCHES)
+    sweep = tables["error_rate_sweep"].set_index("run")
+    split, same = sweep.loc["hard-main-er0"], sweep.loc["hard-main-er90"]
+    assert split["hard_acc_%"] == same["hard_acc_%"] == 50 and split["hard_n"] == same["hard_n"] == 20
+    assert split["hard_eval1_%"] == split["hard_eval2_%"] == 50 and split["hard_eval_seed_sd"] == 0
+    # Every item scores 0.5 in the split model: nothing varies between items, the interval is a point;
+    # the same model's 40 verdicts pooled as independent items would have given the wide interval below.
+    assert (split["hard_ci_low"], split["hard_ci_high"]) == (50, 50)
+    # Items right at both seeds or at neither: the item sample's luck shows, wider than 20 points.
+    assert same["hard_ci_low"] < 40 and same["hard_ci_high"] > 60
+    base = sweep.loc[A.BASELINE]  # 11/20 at seed 1, 9/20 at seed 2
+    assert (base["hard_eval1_%"], base["hard_eval2_%"], base["hard_acc_%"]) == pytest.approx((55, 45, 50))
+    assert base["hard_eval_seed_sd"] == pytest.approx(10 / 2**0.5) and base["hard_seed42_%"] == 50
+    assert "2 evaluation seeds (1, 2)" in interval_caption(SAMPLED) and "evaluation seed" not in interval_caption(
+        CONFIG
+    )
+
+
+def test_findings_compare_the_per_item_means_over_evaluation_seeds(tmp_path):
+    graded = []
+    for run in FINDING_ITEMS:
+        for bench in ("eval_hard", "eval_easy"):
+            if run == "hard-main-er90":  # 30 of 40 items right at seed 1, 20 at seed 2: 62.5% in all
+                by_seed = {1: [i < 30 for i in range(40)], 2: [i < 20 for i in range(40)]}
+            else:
+                by_seed = {1: [i < 5 for i in range(40)], 2: [i < 5 for i in range(40)]}
+            graded.append(write_sampled(tmp_path, run, bench, by_seed))
+    table = build_findings(graded, write_set_stats(tmp_path), SAMPLED, BENCHES)
+    one = table[(table["benchmark"] == "hard") & (table["finding"] == 1)].iloc[0]
+    assert one["a_acc_%"] == pytest.approx(62.5) and one["diff_pts"] == pytest.approx(50.0)
+    assert one["seeds"] == 1 and one["n"] == 40 and one["verdict"] == "holds"

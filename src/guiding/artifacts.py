@@ -17,6 +17,10 @@ KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and thei
 # held-out splits eval_hard and eval_easy.
 WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world
 LOCAL_DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")  # a data source that is a local file
+# How an LLM converts a benchmark before it is asked: multiple choice turned into open questions
+# (JEE-Bench, SAT-Math), Chinese problems translated into English (Gaokao-Mathcloze).
+CONVERSIONS = ("open_questions", "translate_en")
+CONVERTER = "converter"  # the LLM role of the conversions (config llm.roles.converter)
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
 FINDINGS = "findings"  # the paper's claims as comparisons fixed in advance, each with a verdict
@@ -66,10 +70,19 @@ STAGE1_CHECKPOINTS = "results/checkpoints/stage1"
 STAGE2_CHECKPOINTS = "results/checkpoints/stage2/{run}/seed{seed}"
 BENCHMARK = "results/data/benchmarks/{bench}.jsonl"  # rows {id, problem, answer, form}
 BENCHMARK_REPORT = "results/data/benchmarks/{bench}.report.json"  # items kept, dropped by reason
+# A benchmark that an LLM converts first (config evaluation.benchmarks.<name>.convert, one of
+# CONVERSIONS): rows {problem, answer, source_index, how}, the source of its BENCHMARK file, and
+# the items asked, kept and dropped by reason.
+CONVERTED_BENCHMARK = "results/data/benchmarks/converted/{bench}.jsonl"
+CONVERSION_REPORT = "results/data/benchmarks/converted/{bench}.report.json"
 # An evaluated model is a model name and the training seed of its last stage (the stage-1
 # baseline's is its recipe's seed).
 PREDICTIONS = "results/eval/{model}/seed{seed}/{bench}.predictions.jsonl"
 GRADED = "results/eval/{model}/seed{seed}/{bench}.graded.jsonl"
+# Sampled decoding answers every task once per evaluation seed (config evaluation.seeds), in the
+# same files: with several seeds each prediction and graded row names its seed in this field (with
+# one, or greedy decoding, rows have none, as before there were evaluation seeds).
+EVAL_SEED = "eval_seed"
 GRADING_REPORT = "results/eval/{model}/seed{seed}/{bench}.grading.json"  # items, correct, timed out, no answer
 TABLE = "results/tables/{table}.{ext}"
 FIGURE = "results/figures/{figure}.png"

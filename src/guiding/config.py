@@ -17,6 +17,7 @@ import yaml
 
 from .artifacts import (
     BASELINE,
+    CONVERTER,
     KINDS,
     SPLITS,
     WORLD_SOURCE,
@@ -25,6 +26,7 @@ from .artifacts import (
     paraphrase_name,
     stage2_model,
 )
+from .core.datasets import is_local, load_rows
 from .llm import cost
 
 
@@ -348,8 +350,11 @@ def llm_role_settings(config: dict) -> tuple[dict[str, str | None], dict[str, st
     roles, backends = (config.get("llm") or {}).get("roles", {}), config["backends"]
     models, max_tokens = {}, {}
     for role in cost.ROLES:
-        switches = LLM_ROLE_SWITCHES.get(role, (role,))
-        if role not in roles or not any(backends.get(switch) == "llm" for switch in switches):
+        if role == CONVERTER:  # asked where a benchmark is converted, not switched in backends
+            asks = bool(converted_benchmarks(config))
+        else:
+            asks = any(backends.get(switch) == "llm" for switch in LLM_ROLE_SWITCHES.get(role, (role,)))
+        if role not in roles or not asks:
             continue
         models[role] = None if role in TEACHERS_OWN_MODEL else roles[role]["model"]
         max_tokens[role] = roles[role]["max_tokens"]
@@ -372,8 +377,60 @@ def estimated_calls(config: dict) -> list[cost.RoleCall]:
         subtasks_per_task=config["cost"]["estimate"]["subtasks_per_task"],
         samples_per_task=config["sampling"]["samples_per_task"],
         paraphrased_items=sum(set_size(config, name) for name, spec in specs.items() if spec["type"] == "paraphrase"),
+        converted_items=converted_items(config) if CONVERTER in models else 0,
     )
     return cost.estimate(workload, models, teachers, max_tokens, config["cost"]["estimate"])
+
+
+def converted_benchmarks(config: dict) -> list[str]:
+    """The benchmarks that the converter turns open or translates before they are asked."""
+    return [name for name, spec in config["evaluation"]["benchmarks"].items() if spec.get("convert")]
+
+
+def converted_items(config: dict) -> int:
+    """Items the converter may be asked about, for the estimate: each converted benchmark's ``limit``,
+    else the rows of its local file (an upper bound: ``where`` and already open items are not
+    subtracted); a hub source without a limit cannot be counted from the config (ConfigError)."""
+    total = 0
+    for name in converted_benchmarks(config):
+        spec = config["evaluation"]["benchmarks"][name]
+        if "limit" in spec:
+            total += spec["limit"]
+        elif is_local(spec["source"]) and Path(spec["source"]).is_file():
+            total += _row_count(spec["source"])
+        else:
+            raise ConfigError(
+                f"evaluation.benchmarks.{name}.limit: the estimate needs the size of a converted benchmark "
+                f"({spec['source']!r} is no local file here); give a limit"
+            )
+    return total
+
+
+def _row_count(path: str) -> int:
+    """Rows of a local data file (JSONL by its lines: the config check stays quick)."""
+    if Path(path).suffix == ".jsonl":
+        with open(path, encoding="utf-8") as f:
+            return sum(1 for line in f if line.strip())
+    return len(load_rows(path))
+
+
+def _check_conversions(config: dict) -> None:
+    """A converted benchmark needs the converter's role at an endpoint that can answer its prompts."""
+    converted = converted_benchmarks(config)
+    if not converted:
+        return
+    roles = config["llm"]["roles"]
+    if CONVERTER not in roles:
+        raise ConfigError(
+            f"llm.roles.{CONVERTER}: needed by evaluation.benchmarks.{converted[0]}.convert (its endpoint, model, "
+            "temperature and max_tokens)"
+        )
+    endpoint = roles[CONVERTER]["endpoint"]
+    if config["llm"]["endpoints"].get(endpoint, {}).get("backend") in SIMULATED_BACKENDS:
+        raise ConfigError(
+            f"llm.roles.{CONVERTER}.endpoint: {endpoint!r} is the simulated world, which writes no benchmark "
+            "conversions; name a model's endpoint"
+        )
 
 
 def _check_hub_tasks(config: dict) -> None:
@@ -456,6 +513,7 @@ def check_config(config: dict) -> None:
     _check_student(config)
     _check_benchmarks(config)
     _check_llm(config)
+    _check_conversions(config)
     _check_hub_tasks(config)
     _check_cost(config)
     specs = set_specs(config)
@@ -468,6 +526,7 @@ def check_config(config: dict) -> None:
                 f"extra_runs.{name}.recipe_overrides.seed: stage-2 training seeds are replicates.seeds, for every run"
             )
     _check_replicate_seeds(config)
+    _check_evaluation_seeds(config)
     stage2_runs(config)
 
 
@@ -518,6 +577,8 @@ def _check_teachers(config: dict) -> None:
 LOCAL_MODEL_BACKENDS = frozenset({"transformers", "vllm"})
 # The llm.roles entry of a seam whose name differs from its role's.
 LLM_ROLE_OF = {"step_judge_check": "step_judge"}
+# Roles with no implementation but an LLM (no backends key): they ask llm.roles.<role> where used.
+LLM_ONLY_ROLES = (CONVERTER,)
 
 
 def runs_on_head_node(config: dict, *roles: str) -> bool:
@@ -529,7 +590,12 @@ def runs_on_head_node(config: dict, *roles: str) -> bool:
 
 
 def _role_backend(config: dict, role: str) -> str:
-    backend = config["backends"][role]
+    if role in LLM_ONLY_ROLES:  # no backends switch: an LLM role where configured, else nothing to run
+        if role not in config["llm"]["roles"]:
+            return "none"
+        backend = "llm"
+    else:
+        backend = config["backends"][role]
     if backend == "llm":
         endpoint = config["llm"]["roles"][LLM_ROLE_OF.get(role, role)]["endpoint"]
         backend = config["llm"]["endpoints"][endpoint]["backend"]
@@ -568,6 +634,26 @@ def _check_replicate_seeds(config: dict) -> None:
         raise ConfigError(
             f"training.stage2.seed: {recipe_seed} is replaced by each of replicates.seeds {seeds}; "
             "set stage 2's training seeds there (or drop the recipe's seed)"
+        )
+
+
+def sampled_decoding(config: dict) -> bool:
+    """Whether the students' answers are sampled (temperature above 0) rather than greedy."""
+    return config["evaluation"]["temperature"] > 0
+
+
+def evaluation_seeds(config: dict) -> list[int]:
+    """Seeds of sampled decoding: every model is evaluated once per seed (greedy decoding: one run, no seed)."""
+    return list(config["evaluation"]["seeds"]) if sampled_decoding(config) else []
+
+
+def _check_evaluation_seeds(config: dict) -> None:
+    """Greedy decoding gives the same answers at every seed: several seeds would repeat one evaluation."""
+    seeds = config["evaluation"]["seeds"]
+    if len(seeds) > 1 and not sampled_decoding(config):
+        raise ConfigError(
+            f"evaluation.seeds: {len(seeds)} seeds {seeds} with greedy decoding (evaluation.temperature 0), "
+            "which answers the same at every seed; give one seed or a temperature above 0"
         )
 
 

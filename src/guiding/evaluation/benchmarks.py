@@ -10,9 +10,11 @@ plain, letter, multi_blank, gsm8k). Sources:
   ``split``), read with ``datasets``; ``columns`` maps our fields to the source's, and
   ``options`` names a column of answer options to append to the question (multiple choice).
 
-``drop_if_contains`` drops items whose question mentions any of the given strings (figures,
-``[asy]``, URLs); ``limit`` keeps the first n items (tests, quick runs). What was dropped is
-counted in the benchmark's report.
+``where`` keeps the source's rows whose column holds one of the listed values (JEE-Bench's
+subject). A benchmark with ``convert`` is first converted by an LLM (``conversion``); its rows
+are then read from the conversion's output. ``drop_if_contains`` drops items whose question
+mentions any of the given strings (figures, ``[asy]``, URLs); ``limit`` keeps the first n items
+(tests, quick runs). What was dropped is counted in the benchmark's report.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import hashlib
 
 from ..answers import FORMS, normalize_gold
-from ..core.datasets import load_rows
+from ..core.datasets import keep_where, load_rows
 
 
 def _stable_id(bench: str, index: int, problem: str) -> str:
@@ -76,7 +78,7 @@ def from_world(tasks: list[dict], limit: int | None = None) -> tuple[list[dict],
 
 def load_benchmark(bench: str, spec: dict) -> tuple[list[dict], dict]:
     """A benchmark from a local file or the hub, by its config entry."""
-    rows = load_rows(spec["source"], spec.get("subset"), spec.get("split", "test"))
+    rows = keep_where(load_rows(spec["source"], spec.get("subset"), spec.get("split", "test")), spec.get("where"))
     return standardize(
         rows,
         bench,

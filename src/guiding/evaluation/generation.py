@@ -90,6 +90,9 @@ class TransformersGenerator:
         return generate_solutions(model_path, problems, self.decoding, self.batch_size, self.threads, self.device)
 
 
+_ENGINES: dict[tuple[str, int], object] = {}  # (model path, GPUs) -> vLLM engine, loaded once per job
+
+
 class VLLMGenerator:
     """vLLM's offline engine over all prompts at once (continuous batching), tensor-parallel over
     the job's GPUs, every prompt with its own seed."""
@@ -118,7 +121,11 @@ class VLLMGenerator:
         tokenizer = AutoTokenizer.from_pretrained(model_path)
         stops = GenerationConfig.from_pretrained(model_path).eos_token_id
         stops = stops if isinstance(stops, list) else [stops if stops is not None else tokenizer.eos_token_id]
-        llm = LLM(model=model_path, tensor_parallel_size=self.gpus, seed=self.decoding.seed)
+        # One engine per model in a job: the evaluation seeds reuse it (every request carries its seed).
+        key = (model_path, self.gpus)
+        if key not in _ENGINES:
+            _ENGINES[key] = LLM(model=model_path, tensor_parallel_size=self.gpus, seed=self.decoding.seed)
+        llm = _ENGINES[key]
         # The template already holds the BOS token: the engine must not add another.
         outputs = llm.generate(
             [

@@ -6,10 +6,13 @@ import logging
 
 from .. import backends
 from ..answers import grade_many
-from ..artifacts import WORLD_SOURCE
+from ..artifacts import EVAL_SEED, WORLD_SOURCE
+from ..core.datasets import load_rows
 from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
+from ..llm.roles import RoleSpec
 from .benchmarks import from_world, load_benchmark
+from .conversion import convert
 
 log = logging.getLogger("guiding")
 
@@ -17,9 +20,13 @@ log = logging.getLogger("guiding")
 def prepare_benchmark(
     *, benchmark: str, report: str, bench: str, spec: dict, tasks: str | None = None, source_file: str | None = None
 ) -> None:
-    """One benchmark, read from its source, as rows {id, problem, answer, form}."""
+    """One benchmark, read from its source, as rows {id, problem, answer, form}; a converted one
+    from its conversion's rows (``source_file``), which hold the standard columns."""
     if spec["source"] == WORLD_SOURCE:
         rows, facts = from_world(read_jsonl(tasks), spec.get("limit"))
+    elif spec.get("convert"):
+        keep = {k: spec[k] for k in ("form", "drop_if_contains") if k in spec}
+        rows, facts = load_benchmark(bench, {"source": source_file, **keep})  # where and limit: applied already
     else:
         rows, facts = load_benchmark(bench, spec)
     write_jsonl(benchmark, rows)
@@ -27,14 +34,38 @@ def prepare_benchmark(
     log.info("%s: %s", bench, facts)
 
 
+def convert_benchmark(
+    *, converted: str, report: str, bench: str, spec: dict, llm: dict, source_file: str | None = None
+) -> None:
+    """A benchmark converted by the converter role (``spec["convert"]``): rows {problem, answer,
+    source_index, how} and the report of what was asked, kept and dropped by reason."""
+    rows = load_rows(source_file or spec["source"], spec.get("subset"), spec.get("split", "test"))
+    out, facts = convert(rows, bench, spec, RoleSpec.from_dict(llm))
+    if not out:
+        raise ValueError(f"benchmark {bench!r}: the conversion kept no item (dropped: {facts['dropped_by_reason']})")
+    write_jsonl(converted, out)
+    write_json(report, facts)
+    log.info("%s: %s", bench, {k: v for k, v in facts.items() if k != "dropped"})
+
+
 def generate_predictions(
     *, model: str, tasks: str, predictions: str, backend: str, generation: dict, gpu: int = 0, threads: int = 1
 ) -> None:
+    """One answer per task, rows {task_id, output}; sampled decoding (``generation["seeds"]``) answers
+    every task once per evaluation seed, seed by seed, each row naming its seed (``eval_seed``)
+    where there are several (with one, the rows are as they always were)."""
     preflight(gpu, "generate_predictions")
     problems = read_jsonl(tasks)
-    generator = backends.create("generator", backend, threads=threads, gpus=gpu, **generation)
-    outputs = generator.generate(model, [t["problem"] for t in problems])
-    write_jsonl(predictions, ({"task_id": t["id"], "output": o} for t, o in zip(problems, outputs)))
+    settings = dict(generation)
+    seeds = settings.pop("seeds", None)
+    rows = []
+    for seed in seeds or [None]:  # greedy decoding: one run, no seed
+        decoding = settings if seed is None else {**settings, "seed": seed}
+        generator = backends.create("generator", backend, threads=threads, gpus=gpu, **decoding)
+        outputs = generator.generate(model, [t["problem"] for t in problems])
+        named = {EVAL_SEED: seed} if seeds and len(seeds) > 1 else {}
+        rows += [{"task_id": t["id"], "output": o, **named} for t, o in zip(problems, outputs)]
+    write_jsonl(predictions, rows)
 
 
 def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple[list[dict], dict]:
@@ -52,6 +83,13 @@ def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple
 
 def grade_predictions(*, tasks: str, predictions: str, graded: str, grading_report: str, threads: int = 1) -> None:
     made, report = grade(read_jsonl(tasks), read_jsonl(predictions), threads)
+    if any(EVAL_SEED in row for row in made):  # sampled decoding: each evaluation seed's count too
+        by_seed: dict[int, dict[str, int]] = {}
+        for row in made:
+            counts = by_seed.setdefault(row[EVAL_SEED], {"items": 0, "correct": 0})
+            counts["items"] += 1
+            counts["correct"] += bool(row["correct"])
+        report = {**report, "by_eval_seed": by_seed}
     write_jsonl(graded, made)
     write_json(grading_report, report)
     log.info("grading: %s", report)

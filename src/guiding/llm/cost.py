@@ -42,8 +42,19 @@ TEMPLATE_ROLES: dict[str, str] = {
     "judge_steps": "step_judge",
     "rewrite": "rewriter",
     "paraphrase": "paraphraser",
+    "convert_open": "converter",
+    "translate": "converter",
 }
-ROLES = ("decomposer", "subtask_filter", "teacher", "final_judge", "step_judge", "rewriter", "paraphraser")
+ROLES = (
+    "decomposer",
+    "subtask_filter",
+    "teacher",
+    "final_judge",
+    "step_judge",
+    "rewriter",
+    "paraphraser",
+    "converter",
+)
 _VERSIONED = re.compile(r"^(?P<name>.+?)[./]v\d+$")
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 PER_MILLION = 1_000_000
@@ -119,6 +130,8 @@ class Workload:
     """Solutions sampled per task and teacher."""
     paraphrased_items: int
     """Items of every paraphrased set together."""
+    converted_items: int = 0
+    """Items of every benchmark that the converter turns open or translates (upper bound: all of them)."""
 
 
 # What one item of each role sends besides the templates: (problems, solutions) filled in, over
@@ -131,6 +144,7 @@ PER_ITEM_TEXTS = {
     "step_judge": (1, 1),  # the task and the sample
     "rewriter": (1, 1),  # the task and its reference
     "paraphraser": (1, 1),  # the problem and the solution of a set item, one request each
+    "converter": (1, 0),  # a benchmark question with its options
 }
 # Requests per item where not one: the three filter checks of a subtask; a set item's problem
 # and solution are paraphrased separately.
@@ -161,6 +175,7 @@ def role_items(workload: Workload) -> dict[str, int]:
         "step_judge": samples,
         "rewriter": tasks,  # at most one per task: only when no sample is correct
         "paraphraser": workload.paraphrased_items,
+        "converter": workload.converted_items,
     }
 
 

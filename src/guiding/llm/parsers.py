@@ -335,6 +335,183 @@ def parse_paraphrase(text: str) -> Parsed:
     return Parsed(body) if body else failed("empty")
 
 
+# ---------------------------------------------------------------- benchmark conversions
+
+_CONVERSION_MARKERS = (
+    (re.compile(r"\[\[\s*(?:open\s+|rewritten\s+)?question\s*\]\]", re.I), "\nQuestion:"),
+    (re.compile(r"\[\[\s*(?:final\s+|correct\s+)?answer\s*\]\]", re.I), "\nAnswer:"),
+    (re.compile(r"\[\[\s*/?\s*end\s*\]\]", re.I), "\n[[END]]\n"),
+)
+_QUESTION_HEADER = re.compile(
+    r"^(?:(?:the\s+)?(?:open|rewritten|new|converted)\s+)?(?:question|problem)\s*(?::|$)\s*(?P<rest>.*)$", re.I
+)
+_ANSWER_HEADER = re.compile(r"^(?:(?:the\s+)?(?:final|correct)\s+)?answer\s*(?::|$)\s*(?P<rest>.*)$", re.I)
+_DROP_MARKER = re.compile(r"\[\[\s*drop(?:ped)?\s*\]\]\s*:?\s*(?P<why>[^\n]*)", re.I)
+_DECLINED = re.compile(
+    r"^\W*(?:drop(?:ped)?\s*:|(?:this|the)\s+question\s+cannot\s+be\s+(?:converted|asked|rewritten)|"
+    r"cannot\s+be\s+(?:converted|asked|rewritten))\s*(?P<why>.*)$",
+    re.I,
+)
+# Why a model declined, by the words of its reason (the prompt names the first two).
+_DROP_REASONS = (
+    ("statement", "dropped_statements"),
+    ("true or false", "dropped_statements"),
+    ("need", "dropped_needs_options"),
+    ("without", "dropped_needs_options"),
+    ("choice", "dropped_needs_options"),
+    ("several", "dropped_several_answers"),
+    ("multiple", "dropped_several_answers"),
+    ("more than one", "dropped_several_answers"),
+)
+_OPTION_LABEL = re.compile(r"(?:^|\s)\(?[A-E]\)\s*\S")
+_WHICH_OPTION = re.compile(r"\b(?:which|what)\s+of\s+the\s+following\b|\bthe\s+options?\s+(?:above|below)\b", re.I)
+_LETTER_PREFIX = re.compile(r"^(?:(?:option|choice)\s+)?\(?([A-E])\)?\s*[:.)]\s+|^\(([A-E])\)\s*", re.I)
+_JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def _drop_reason(why: str) -> str:
+    low = why.lower()
+    return next((tag for word, tag in _DROP_REASONS if word in low), "dropped_other")
+
+
+def strip_math(answer: str) -> str:
+    """An answer without the wrappers a model puts around it: ``$...$``, ``\\(...\\)``, a whole
+    ``\\boxed{...}``, a final full stop."""
+    answer = answer.strip().rstrip(".").strip()
+    for _ in range(3):
+        before = answer
+        for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+            inner = answer[len(left) : -len(right)]
+            # "$a$ and $b$" is two formulas, not one wrapped: only a wrapper around the whole goes.
+            if answer.startswith(left) and answer.endswith(right) and inner.strip() and left not in inner:
+                answer = inner.strip()
+        boxed = boxed_answer(answer)
+        if boxed is not None and re.fullmatch(r"\\(?:boxed|fbox)\s*\{" + re.escape(boxed) + r"\s*\}", answer):
+            answer = boxed
+        if answer == before:
+            break
+    return answer
+
+
+def _json_question(text: str) -> tuple[str, str] | None:
+    m = _JSON_OBJECT.search(text)
+    if not m:
+        return None
+    try:
+        data = json.loads(m[0])
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    keys = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
+    question = next((keys[k] for k in ("question", "open_question", "problem") if k in keys), None)
+    answer = next((keys[k] for k in ("answer", "correct_answer", "final_answer") if k in keys), None)
+    if question is None or answer is None:
+        return None
+    return str(question), str(answer)
+
+
+def parse_open_question(text: str) -> Parsed:
+    """A multiple-choice question turned open (the convert_open prompt): ``{"problem", "answer"}``.
+
+    Reads the marked form (``[[QUESTION]]``/``[[ANSWER]]``), labels (``Question:``, ``**Answer:**``,
+    ``### Open question``) and a JSON object; the answer loses ``$...$``, a whole ``\\boxed{}`` and an
+    option letter in front of it ("(C) 12"). A declined question ("[[DROP]] statements") is a
+    reason, as is a question that still lists its options or an answer that is only a letter.
+    """
+    drop = _DROP_MARKER.search(text)
+    if drop:
+        return failed(_drop_reason(drop["why"]))
+    pair = _json_question(text)
+    if pair is None:
+        pair = _labelled_question(text)
+    if pair is None:
+        declined = next((m for m in map(_DECLINED.match, clean(text).splitlines()) if m), None)
+        return failed(_drop_reason(declined["why"]) if declined else "no_question")
+    question, answer = clean(pair[0]), clean(pair[1])
+    if not question:
+        return failed("no_question")
+    answer = strip_math(answer)
+    prefix = _LETTER_PREFIX.match(answer)
+    if prefix and answer[prefix.end() :].strip():
+        answer = strip_math(answer[prefix.end() :])
+    if not answer:
+        return failed("no_answer")
+    if re.fullmatch(r"\(?[A-E]\)?", answer):  # a lower-case e may be Euler's number
+        return failed("answer_is_a_letter")
+    if len(_OPTION_LABEL.findall(question)) >= 2 or _WHICH_OPTION.search(question):
+        return failed("options_left_in_question")
+    return Parsed({"problem": question, "answer": answer})
+
+
+def _labelled_question(text: str) -> tuple[str, str] | None:
+    """(question, answer) from the sections of a reply marked by headers or labels; None without a question."""
+    for pattern, replacement in _CONVERSION_MARKERS:
+        text = pattern.sub(replacement, text)
+    sections: dict[str, list[str]] = {}
+    current = None
+    for raw in _FENCE.sub("", text).splitlines():
+        if raw.strip() == "[[END]]":
+            current = None if "answer" in sections else current
+            continue
+        line = plain(_MARKER.sub("", raw))
+        question, answer = _QUESTION_HEADER.match(line), _ANSWER_HEADER.match(line)
+        if question and "answer" not in sections:
+            current, content = "question", question["rest"]
+        elif answer and "question" in sections:
+            current, content = "answer", answer["rest"]
+        else:
+            content = _BOLD.sub("", raw).strip() if current == "question" else line
+        if current == "answer" and not content and sections.get("answer"):
+            current = None  # a blank line ends the answer: what follows is chatter
+            continue
+        if current is not None:
+            sections.setdefault(current, []).append(content)
+    if "question" not in sections:
+        return None
+    answer = [line for line in sections.get("answer", []) if line]
+    return "\n".join(sections["question"]).strip(), " ".join(answer)
+
+
+_TRANSLATION_BLOCK = re.compile(
+    r"\[\[\s*translation\s*\]\](.*?)(?:\[\[\s*/?\s*end\s*\]\]|\[\[\s*/\s*translation\s*\]\]|$)", re.I | re.S
+)
+_TRANSLATION_LABEL = re.compile(r"^(?:english\s+)?(?:translation|problem)(?:\s+in\s+english)?\s*:\s*", re.I)
+_TRAILING_NOTE = re.compile(r"^(?:note|notes|explanation|translator'?s note)\s*:", re.I)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+MAX_UNTRANSLATED = 0.1  # share of a translation's letters that may be Chinese characters
+
+
+def parse_translation(text: str) -> Parsed:
+    """The English problem (the translate prompt): between ``[[TRANSLATION]]`` and ``[[END]]`` when
+    marked, else the reply without an introductory line, a "Translation:" label or a closing note.
+    A reply still mostly in Chinese is the reason "not_translated"."""
+    m = _TRANSLATION_BLOCK.search(text)
+    body = clean(m[1] if m else text)
+    lines = body.splitlines()
+    while lines and (_LEADING_CHATTER.match(plain(lines[0])) or _is_intro(lines[0]) or not lines[0].strip()):
+        lines.pop(0)
+    if lines and _TRANSLATION_LABEL.match(plain(lines[0])):
+        lines[0] = _TRANSLATION_LABEL.sub("", plain(lines[0]))
+    for i, line in enumerate(lines):
+        if i and _TRAILING_NOTE.match(plain(line)):
+            lines = lines[:i]
+            break
+    body = "\n".join(lines).strip()
+    if not body:
+        return failed("empty")
+    letters = [c for c in body if c.isalpha()]
+    if letters and sum(bool(_HAN.match(c)) for c in letters) > MAX_UNTRANSLATED * len(letters):
+        return failed("not_translated")
+    return Parsed(body)
+
+
+def _is_intro(line: str) -> bool:
+    """A line that only announces the translation ("Here is the English version:")."""
+    text = plain(line).lower()
+    return text.endswith(":") and any(w in text for w in ("translation", "translated", "english", "here is", "here's"))
+
+
 # Each template's parser; the ones with a second argument take it from the request's context.
 PARSERS: dict[str, Callable[..., Parsed]] = {
     "decompose": parse_subtasks,
@@ -346,4 +523,6 @@ PARSERS: dict[str, Callable[..., Parsed]] = {
     "filter_too_few_steps": parse_count,
     "filter_near_duplicate": parse_yes_no,
     "paraphrase": parse_paraphrase,
+    "convert_open": parse_open_question,
+    "translate": parse_translation,
 }

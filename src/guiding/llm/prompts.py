@@ -25,6 +25,8 @@ TEMPLATES = (
     "filter_near_duplicate",
     "rewrite",
     "paraphrase",
+    "convert_open",
+    "translate",
 )
 DEFAULT_VERSION = 1
 _PART = re.compile(r"^\[(system|user)\]\n", re.MULTILINE)

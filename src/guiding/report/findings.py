@@ -12,7 +12,15 @@ from ..config import claimed_comparisons, stage2_runs
 from ..core.provenance import write_provenance
 from ..core.statistics import seed_item_bootstrap
 from ..core.tables import write_table
-from .result_tables import benchmark_labels, bootstrap_settings, correctness_matrix, read_graded, seed_columns
+from .result_tables import (
+    benchmark_labels,
+    bootstrap_settings,
+    correctness_matrix,
+    eval_seed_caption,
+    item_scores,
+    read_graded,
+    seed_columns,
+)
 
 HOLDS, REFUTED, INCONCLUSIVE = "holds", "refuted", "inconclusive"
 
@@ -27,8 +35,9 @@ def verdict(ci_low: float, ci_high: float) -> str:
     return INCONCLUSIVE
 
 
-def compare(a: dict[int, dict[str, bool]], b: dict[int, dict[str, bool]], config: dict) -> dict:
-    """Setting ``a`` against ``b`` ({seed: {task_id: correct}} each), paired by seed and item."""
+def compare(a: dict[int, dict[str, float]], b: dict[int, dict[str, float]], config: dict) -> dict:
+    """Setting ``a`` against ``b`` ({seed: {task_id: score}} each, the score averaged over the
+    evaluation seeds), paired by training seed and item."""
     if sorted(a) != sorted(b):
         raise ValueError(f"the settings were trained with different seeds: {sorted(a)} and {sorted(b)}")
     seeds = seed_columns(config, {"a": a})  # in config order
@@ -73,7 +82,11 @@ def build_findings(graded: list[str], set_stats: list[str], config: dict, benchm
                     "b": b,
                     "a_stepwise_ER_%": stepwise[runs[a]["set"]],
                     "b_stepwise_ER_%": stepwise[runs[b]["set"]],
-                    **compare(by_setting[stage2_model(a), bench], by_setting[stage2_model(b), bench], config),
+                    **compare(
+                        item_scores(by_setting[stage2_model(a), bench]),
+                        item_scores(by_setting[stage2_model(b), bench]),
+                        config,
+                    ),
                 }
             )
     columns = ["finding", "claim", "benchmark", "a", "b", "a_stepwise_ER_%", "b_stepwise_ER_%"]
@@ -97,6 +110,7 @@ def findings_caption(config: dict, benchmarks: list[str]) -> str:
         "replacement, the same seeds and items for both settings; percentile interval; RNG seed "
         f"{boot['seed']}). **Verdict rule:** holds if the whole interval lies above 0, refuted if it lies "
         f"wholly below 0, inconclusive otherwise. The first benchmark ({headline}) is the headline."
+        + eval_seed_caption(config, columns=False)
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import artifacts as A
-from ..config import load_config, replicate_seeds, set_size, stage2_runs
+from ..config import evaluation_seeds, load_config, replicate_seeds, set_size, stage2_runs
 from ..core.io import read_jsonl
 
 
@@ -100,8 +100,8 @@ def plan(
             raise FileNotFoundError(f"{path} is not built yet: run `snakemake {A.fill(A.BENCHMARK, bench=bench)}`")
         problems = [row["problem"] for row in read_jsonl(path)]
         tokens = count_tokens(problems, tokenizer) + len(problems) * evaluation["max_new_tokens"]
-        for model in models:
-            add("evaluate", f"{model} on {bench}", tokens, True)
+        for model in models:  # sampled decoding answers every item once per evaluation seed
+            add("evaluate", f"{model} on {bench}", tokens * max(len(evaluation_seeds(config)), 1), True)
     return jobs
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..artifacts import (
     BASELINE,
+    EVAL_SEED,
     EXPERIMENTS,
     GRADED,
     KINDS,
@@ -24,20 +25,37 @@ from ..core.provenance import write_provenance
 from ..core.statistics import seed_item_bootstrap, wilson_interval
 from ..core.tables import write_table
 
+# {(model, bench): {training seed: {evaluation seed (None: greedy): {task_id: correct}}}}
+Graded = dict[tuple[str, str], dict[int, dict[int | None, dict[str, bool]]]]
 
-def read_graded(graded: list[str]) -> dict[tuple[str, str], dict[int, dict[str, bool]]]:
-    """{(model, bench): {seed: {task_id: correct}}} from the graded prediction files."""
-    out: dict[tuple[str, str], dict[int, dict[str, bool]]] = defaultdict(dict)
+
+def read_graded(graded: list[str]) -> Graded:
+    """Every verdict of the graded prediction files, by setting, training seed and evaluation seed."""
+    out: Graded = defaultdict(dict)
     for path in graded:
         names = parse(GRADED, path)
-        out[names["model"], names["bench"]][int(names["seed"])] = {
-            r["task_id"]: bool(r["correct"]) for r in read_jsonl(path)
-        }
+        by_eval_seed: dict[int | None, dict[str, bool]] = {}
+        for r in read_jsonl(path):
+            by_eval_seed.setdefault(r.get(EVAL_SEED), {})[r["task_id"]] = bool(r["correct"])
+        out[names["model"], names["bench"]][int(names["seed"])] = by_eval_seed
     return dict(out)
 
 
-def correctness_matrix(by_seed: dict[int, dict[str, bool]], seeds: list[int]):
-    """Seeds x items matrix of 0/1, items in task-id order (every seed answered the same items)."""
+def item_scores(by_seed: dict[int, dict[int | None, dict[str, bool]]]) -> dict[int, dict[str, float]]:
+    """{training seed: {task_id: share of its evaluation seeds that answered right}}: evaluation seeds
+    are nested in (training seed, item), so their verdicts are averaged per item (one: 0 or 1)."""
+    out = {}
+    for seed, by_eval_seed in by_seed.items():
+        runs = list(by_eval_seed.values())
+        items = sorted(runs[0])
+        if any(sorted(run) != items for run in runs):
+            raise ValueError(f"training seed {seed}: the evaluation seeds were graded on different items")
+        out[seed] = {item: sum(run[item] for run in runs) / len(runs) for item in items}
+    return out
+
+
+def correctness_matrix(by_seed: dict[int, dict[str, float]], seeds: list[int]):
+    """Seeds x items matrix of scores in [0, 1], items in task-id order (every seed answered the same items)."""
     import numpy as np
 
     items = sorted(by_seed[seeds[0]])
@@ -53,19 +71,31 @@ def bootstrap_settings(config: dict) -> dict:
     return {"confidence": config["evaluation"]["confidence"], "resamples": boot["resamples"], "rng_seed": boot["seed"]}
 
 
-def accuracy(by_seed: dict[int, dict[str, bool]], config: dict) -> dict:
-    """Mean accuracy (%) over the seeds, each seed's, their standard deviation, items per seed, and
-    the interval: Wilson over the items for one seed, the two-level bootstrap for more."""
+def eval_seeds_of(by_seed: dict[int, dict[int | None, dict[str, bool]]]) -> list[int]:
+    """The evaluation seeds of a setting (none under greedy decoding); every training seed has the same."""
+    found = {tuple(sorted(s for s in by_eval_seed if s is not None)) for by_eval_seed in by_seed.values()}
+    if len(found) > 1:
+        raise ValueError(f"the training seeds were evaluated at different evaluation seeds: {sorted(found)}")
+    return list(found.pop())
+
+
+def accuracy(by_seed: dict[int, dict[int | None, dict[str, bool]]], config: dict) -> dict:
+    """Mean accuracy (%) over the training and evaluation seeds, each training seed's (averaged over
+    the evaluation seeds), their standard deviation, items per seed, and the interval: Wilson over
+    the items for one training and one evaluation seed, else the two-level bootstrap over training
+    seeds and items of the per-item means over the evaluation seeds. With several evaluation seeds
+    also each evaluation seed's accuracy (averaged over the training seeds) and their spread."""
     import numpy as np
 
     seeds = sorted(by_seed)
-    matrix = correctness_matrix(by_seed, seeds)
+    eval_seeds = eval_seeds_of(by_seed)
+    matrix = correctness_matrix(item_scores(by_seed), seeds)
     per_seed = matrix.mean(axis=1)
-    if len(seeds) == 1:
+    if len(seeds) == 1 and len(eval_seeds) <= 1:
         low, high = wilson_interval(int(matrix.sum()), matrix.shape[1], config["evaluation"]["confidence"])
     else:
         low, high = seed_item_bootstrap(matrix, **bootstrap_settings(config))
-    return {
+    out = {
         "acc": 100 * float(per_seed.mean()),
         "ci_low": 100 * low,
         "ci_high": 100 * high,
@@ -73,6 +103,13 @@ def accuracy(by_seed: dict[int, dict[str, bool]], config: dict) -> dict:
         "seed_sd": 100 * float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else math.nan,
         "per_seed": {seed: 100 * float(acc) for seed, acc in zip(seeds, per_seed)},
     }
+    if len(eval_seeds) > 1:
+        per_eval_seed = {
+            e: 100 * float(np.mean([np.mean(list(by_seed[s][e].values())) for s in seeds])) for e in eval_seeds
+        }
+        out["per_eval_seed"] = per_eval_seed
+        out["eval_seed_sd"] = float(np.std(list(per_eval_seed.values()), ddof=1))
+    return out
 
 
 def seed_columns(config: dict, graded: dict) -> list[int]:
@@ -85,8 +122,9 @@ def seed_columns(config: dict, graded: dict) -> list[int]:
 def _score_columns(scores: dict, model: str, labels: dict[str, str], seeds: list[int], average: bool) -> dict:
     """Per benchmark (columns prefixed by its label): the mean accuracy over seeds, its interval,
     items per seed, the seeds' standard deviation and each seed's accuracy (empty for seeds the
-    model was not trained with); with ``average``, the mean over the benchmarks (each weighs the
-    same, as in the paper)."""
+    model was not trained with); with several evaluation seeds, each one's accuracy
+    (``_eval<e>_%``) and their standard deviation (``_eval_seed_sd``); with ``average``, the mean
+    over the benchmarks (each weighs the same, as in the paper)."""
     row = {}
     for bench, label in labels.items():
         s = scores[model, bench]
@@ -100,6 +138,9 @@ def _score_columns(scores: dict, model: str, labels: dict[str, str], seeds: list
                 **{f"{label}_seed{seed}_%": s["per_seed"].get(seed, math.nan) for seed in seeds},
             }
         )
+        if "per_eval_seed" in s:
+            row.update({f"{label}_eval{e}_%": acc for e, acc in s["per_eval_seed"].items()})
+            row[f"{label}_eval_seed_sd"] = s["eval_seed_sd"]
     if average:
         row["avg_acc_%"] = sum(scores[model, bench]["acc"] for bench in labels) / len(labels)
     return row
@@ -201,6 +242,28 @@ def interval_caption(config: dict) -> str:
         f"replacement, then the items with replacement, the same items for every drawn seed since all "
         f"seeds answered the same items; percentile interval; RNG seed {boot['seed']}), so it covers "
         f"the training variance as well as the item sample's. The stage-1 baseline has one seed."
+        + eval_seed_caption(config)
+    )
+
+
+def eval_seed_caption(config: dict, columns: bool = True) -> str:
+    """How the evaluation seeds of sampled decoding enter a table (nothing under greedy decoding);
+    ``columns``: the table has the per-evaluation-seed columns (the result tables, not the findings)."""
+    evaluation = config["evaluation"]
+    seeds = evaluation.get("seeds", [])
+    if evaluation.get("temperature", 0) == 0 or len(seeds) < 2:  # one run per model, as always
+        return ""
+    return (
+        f" Answers are sampled once per item at each of {len(seeds)} evaluation seeds ({', '.join(map(str, seeds))}): "
+        "they are nested in the training seed and the item, so each item's score is the share of its evaluation "
+        "seeds that answered right, and accuracies, differences and intervals are taken over these per-item "
+        "scores: the decoding noise enters the intervals through them."
+        + (
+            " With one training seed the interval is then the item bootstrap, not Wilson. `_eval<e>_%` is each "
+            "evaluation seed's accuracy (mean over training seeds) and `_eval_seed_sd` their standard deviation."
+            if columns
+            else ""
+        )
     )
 
 
