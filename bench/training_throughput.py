@@ -39,6 +39,8 @@ VARIANTS = {
     "group_by_length": {"train_sampling_strategy": "group_by_length"},
     # TRL enforces no max_length without packing; the examples are far shorter than it anyway.
     "padding_free": {"padding_free": True, "max_length": None},
+    # Inductor fuses the tiny model's many small elementwise ops; compiled once per process.
+    "compile": {"torch_compile": True},
     "batch64_bf16_grouped": {
         "per_device_train_batch_size": 64,
         "bf16": True,

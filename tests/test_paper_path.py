@@ -68,7 +68,7 @@ def study(tmp_path_factory, hub_model):
         "temperature": 0.6,
         "top_p": 0.9,
         "top_k": 50,
-        "seeds": [42],
+        "seeds": [42, 7],  # two evaluation seeds, averaged per item
         "average": True,
         "benchmarks": {
             "math500": {"source": str(DATA / "math500.jsonl"), "label": "MATH", "limit": 10},
@@ -130,7 +130,18 @@ def test_each_benchmark_is_an_artifact_graded_in_its_own_form(study):
         ]
         assert len(rows) == 10 and {r["form"] for r in rows} == {form}
         report = json.loads((workdir / f"results/eval/stage1/seed42/{bench}.grading.json").read_text())
-        assert report["items"] == 10
+        assert report["items"] == 20  # every item once per evaluation seed
+        by_seed = report["by_eval_seed"]
+        assert sorted(by_seed) == ["42", "7"] and all(c["items"] == 10 for c in by_seed.values())
+        assert report["correct"] == sum(c["correct"] for c in by_seed.values())
+
+
+def test_the_tables_average_each_benchmark_over_the_evaluation_seeds(study):
+    workdir, _ = study
+    for row in read_csv(workdir / "results" / "tables" / "error_rate_sweep.csv"):
+        for label in ("MATH", "SAT", "GSM8K"):
+            per_seed = [float(row[f"{label}_eval{seed}_%"]) for seed in (42, 7)]
+            assert float(row[f"{label}_acc_%"]) == pytest.approx(sum(per_seed) / 2)
 
 
 def test_training_ran_under_accelerate_with_the_paper_recipe(study):
