@@ -7,8 +7,10 @@ each concurrency this times, in one run, on fresh requests each time:
 - ``cached``: ``generate`` with a fresh SQLite cache: leases, one commit per response, retries armed.
 
 and prints each throughput as a fraction of c / L, and cached / raw (1 minus it is what leasing and
-committing cost). Modes alternate over ``--repeats`` rounds and the median is reported, so that a
-burst of other work on the machine hits both alike. Client CPU seconds per request are printed too:
+committing cost). Both run once with the official openai client and once with ``client="aiohttp"``
+(the same requests with aiohttp alone; see ``guiding.llm.backends.openai_api``). Modes alternate
+over ``--repeats`` rounds and the median is reported, so that a burst of other work on the machine
+hits both alike. Client CPU seconds per request are printed too:
 on a shared machine the wall-clock fractions depend on what else runs, the CPU cost does not.
 
     .venv/bin/python bench/llm_throughput.py                  # concurrency 32 and 128, 200 ms
@@ -99,30 +101,39 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[32, 128])
     parser.add_argument("--rounds", type=int, default=10, help="requests per run = rounds x concurrency")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each mode, alternating")
+    parser.add_argument("--clients", nargs="+", default=["openai", "aiohttp"], choices=["openai", "aiohttp"])
     args = parser.parse_args()
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     with tempfile.TemporaryDirectory() as tmp, ServeProcess("--latency", str(args.latency)) as server:
         for c in args.concurrency:
-            backend = OpenAIBackend(server.base_url, api_key_env=None, endpoint=ENDPOINT, timeout_s=60, concurrency=c)
-            n, ideal = c * args.rounds, c / args.latency
-            results: dict[str, list[tuple[float, float, float]]] = {mode: [] for mode in MODES}
-            for repeat in range(-1, args.repeats):  # round -1 warms both paths up and is not counted
-                for mode, run in MODES.items():
-                    requests = make_requests(f"c{c}-{mode}{repeat}", n if repeat >= 0 else c)
-                    measured = timed(run, server.proc.pid, backend, requests, c, Path(tmp) / f"c{c}-{repeat}.db")
-                    if repeat >= 0:
-                        results[mode].append(measured)
-            rate = {mode: statistics.median(n / wall for wall, _, _ in runs) for mode, runs in results.items()}
-            print(f"concurrency {c}, latency {args.latency * 1000:.0f} ms, {n} requests, median of {args.repeats}:")
-            for mode, runs in results.items():
-                client_ms = 1000 * statistics.median(cpu / n for _, cpu, _ in runs)
-                server_ms = 1000 * statistics.median(cpu / n for _, _, cpu in runs)
-                print(
-                    f"  {mode:>6}: {rate[mode]:6.0f}/s = {rate[mode] / ideal:6.1%} of {ideal:.0f}/s; "
-                    f"CPU per request: client {client_ms:.2f} ms, server {server_ms:.2f} ms"
+            backends = {
+                client: OpenAIBackend(
+                    server.base_url, api_key_env=None, endpoint=ENDPOINT, timeout_s=60, concurrency=c, client=client
                 )
-            print(f"  cached/raw {rate['cached'] / rate['raw']:.3f}")
+                for client in args.clients
+            }
+            n, ideal = c * args.rounds, c / args.latency
+            runs = [(client, mode) for client in backends for mode in MODES]
+            results: dict[tuple[str, str], list[tuple[float, float, float]]] = {run: [] for run in runs}
+            for repeat in range(-1, args.repeats):  # round -1 warms every path up and is not counted
+                for client, mode in runs:
+                    requests = make_requests(f"c{c}-{client}-{mode}{repeat}", n if repeat >= 0 else c)
+                    db = Path(tmp) / f"c{c}-{client}-{repeat}.db"
+                    measured = timed(MODES[mode], server.proc.pid, backends[client], requests, c, db)
+                    if repeat >= 0:
+                        results[client, mode].append(measured)
+            rate = {run: statistics.median(n / wall for wall, _, _ in got) for run, got in results.items()}
+            print(f"concurrency {c}, latency {args.latency * 1000:.0f} ms, {n} requests, median of {args.repeats}:")
+            for (client, mode), got in results.items():
+                client_ms = 1000 * statistics.median(cpu / n for _, cpu, _ in got)
+                server_ms = 1000 * statistics.median(cpu / n for _, _, cpu in got)
+                print(
+                    f"  {client:>7} {mode:>6}: {rate[client, mode]:6.0f}/s = {rate[client, mode] / ideal:6.1%} of "
+                    f"{ideal:.0f}/s; CPU per request: client {client_ms:.2f} ms, server {server_ms:.2f} ms"
+                )
+            for client in backends:
+                print(f"  {client:>7} cached/raw {rate[client, 'cached'] / rate[client, 'raw']:.3f}")
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -48,6 +48,11 @@ def backend_for(server, **kw):
     return OpenAIBackend(server.base_url, **{"api_key_env": None, "endpoint": ENDPOINT, "timeout_s": 10, **kw})
 
 
+# The official openai client, and the same requests sent with aiohttp alone: both must classify,
+# retry and redact alike.
+CLIENTS = pytest.mark.parametrize("client", ["openai", "aiohttp"])
+
+
 def server_log(path) -> dict[str, list[dict]]:
     events = defaultdict(list)
     for line in Path(path).read_text().splitlines():
@@ -60,26 +65,28 @@ def job(server, cache, start, stop, out, *extra):
     return [sys.executable, str(JOB), server.base_url, str(cache), str(start), str(stop), str(out), *extra]
 
 
-def test_serve_answers_like_an_openai_endpoint(serve, tmp_path):
+@CLIENTS
+def test_serve_answers_like_an_openai_endpoint(serve, tmp_path, client):
     server = serve("--model", "echo")
-    client = openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0)
-    assert [m.id for m in client.models.list()] == ["echo"]
+    official = openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0)
+    assert [m.id for m in official.models.list()] == ["echo"]
     reqs = job_requests(0, 5)
     with ResponseCache(tmp_path / "c.db") as cache:
-        result = generate(reqs, backend_for(server), cache)
+        result = generate(reqs, backend_for(server, client=client), cache)
     assert [r.text for r in result.responses] == [echo_text(r)[0] for r in reqs]
     assert result.responses[0].prompt_tokens == 2 and result.responses[0].finish_reason == "stop"
     assert server.stats()["by_key"] == {r.key: 1 for r in reqs}
 
 
-def test_transient_statuses_are_retried_and_others_never(serve, tmp_path):
+@CLIENTS
+def test_transient_statuses_are_retried_and_others_never(serve, tmp_path, client):
     log = tmp_path / "requests.jsonl"
     kinds = ",".join(sorted(TRANSIENT | PERMANENT))
     server = serve("--fault-rate", "1", "--faults", kinds, "--retry-after", "0.01", "--log", str(log), "--seed", "1")
     reqs = job_requests(0, 60)
     settings = ClientSettings(max_attempts=4, backoff_s=0.01, failure_budget=1.0)
     with ResponseCache(tmp_path / "c.db") as cache:
-        result = generate(reqs, backend_for(server), cache, settings)
+        result = generate(reqs, backend_for(server, client=client), cache, settings)
         recorded = {f.key: f.attempts for f in cache.failures()}
     assert len(result.failures) == 60 and all(r is None for r in result.responses)
     finals = set()
@@ -105,12 +112,13 @@ def test_429_retry_after_is_honoured(serve, tmp_path):
         assert min(b - a for a, b in zip(times, times[1:])) >= 0.4
 
 
-def test_with_20_percent_faults_the_run_completes_and_every_fault_is_retried(serve, tmp_path, caplog):
+@CLIENTS
+def test_with_20_percent_faults_the_run_completes_and_every_fault_is_retried(serve, tmp_path, caplog, client):
     server = serve("--fault-rate", "0.2", "--faults", "429,500,timeout,drop", "--retry-after", "0.05", "--hang", "3")
     reqs = job_requests(0, 150)
     settings = ClientSettings(concurrency=16, max_attempts=8, backoff_s=0.02, max_backoff_s=0.2)
     with caplog.at_level(logging.WARNING, logger="guiding.llm"), ResponseCache(tmp_path / "c.db") as cache:
-        result = generate(reqs, backend_for(server, timeout_s=1.0), cache, settings)
+        result = generate(reqs, backend_for(server, timeout_s=1.0, client=client), cache, settings)
         stored = cache.count()
     stats = server.stats()
     faults = sum(stats["faults"].values())
@@ -200,17 +208,18 @@ def test_replay_needs_no_server_and_no_key_and_names_a_miss(serve, tmp_path, mon
     assert not backend.started
 
 
-def test_the_api_key_never_reaches_the_cache_the_logs_or_the_errors(serve, tmp_path, monkeypatch, caplog):
+@CLIENTS
+def test_the_api_key_never_reaches_the_cache_the_logs_or_the_errors(serve, tmp_path, monkeypatch, caplog, client):
     secret = f"sk-guiding-test-{uuid.uuid4().hex}"
     monkeypatch.setenv("GUIDING_TEST_KEY", secret)
     good = serve("--api-key-env", "GUIDING_TEST_KEY", env=os.environ.copy())
     wrong = serve("--api-key-env", "SERVER_KEY", env={**os.environ, "SERVER_KEY": "sk-the-server-wants-another"})
     db = tmp_path / "c.db"
     with caplog.at_level(logging.DEBUG), ResponseCache(db) as cache:
-        generate(job_requests(0, 5), backend_for(good, api_key_env="GUIDING_TEST_KEY"), cache)
+        generate(job_requests(0, 5), backend_for(good, api_key_env="GUIDING_TEST_KEY", client=client), cache)
         with pytest.raises(GenerationError) as refused:
             # The wrong server answers 401 with the presented key in its message.
-            generate(job_requests(5, 8), backend_for(wrong, api_key_env="GUIDING_TEST_KEY"), cache)
+            generate(job_requests(5, 8), backend_for(wrong, api_key_env="GUIDING_TEST_KEY", client=client), cache)
         failures = cache.failures()
     assert "HTTP 401" in str(refused.value) and "[key redacted]" in str(refused.value)
     assert len(failures) == 3 and all(f.attempts == 1 for f in failures)
