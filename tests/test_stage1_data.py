@@ -17,6 +17,11 @@ def test_a_benchmark_problem_is_removed_however_it_is_spaced_or_cased():
     kept, removed = decontaminate(rows, BENCH, ngram=0)
     assert [r["problem"] for r in kept] == ["What is $2+2$?"] and removed == {"same_problem": 1}
     assert normalize("What  is $1+1$?") == normalize("what is 1 + 1")
+    # The operator is the problem: the world's chains differ from each other by it alone.
+    plus, minus = "Let x = 7. Let c = x + 4. Find c.", "Let x = 7. Let c = x - 4. Find c."
+    assert normalize(plus) != normalize(minus)
+    kept, removed = decontaminate([{"problem": minus}], [plus], 0)
+    assert len(kept) == 1 and removed == {"same_problem": 0}
 
 
 def test_an_ngram_overlap_removes_near_duplicates_only_when_asked():

@@ -4,7 +4,8 @@ Sources are a list (config ``training.stage1_data.sources``): ``world`` (the syn
 ``train_easy`` split, the embedded default) or a local file / hub dataset read with
 ``datasets``, with a column mapping and an optional row filter (NuminaMath-CoT's ``source`` ==
 ``orca_math``; MATH's ``level`` in Levels 1-3). Decontamination removes every training problem
-that equals a benchmark problem after normalisation (case, spacing, punctuation) and, with
+that equals a benchmark problem after normalisation (case, spacing, punctuation other than
+operators) and, with
 ``ngram`` > 0, every one that shares an ``ngram``-word sequence with a benchmark problem; the
 report counts the removed items per source and reason.
 """
@@ -15,11 +16,14 @@ import re
 
 from ..core.datasets import column, keep_where, load_rows
 
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+# Words and numbers, and the operators between them: "x + 4" and "x - 4" are different problems.
+_TOKEN = re.compile(r"[0-9a-z]+|[-+*/=<>^]")
 
 
 def normalize(text: str) -> str:
-    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+    """``text`` as its lower-case words, numbers and operators, one space apart (case, spacing and
+    other punctuation, such as ``$`` and ``?``, do not make two problems differ)."""
+    return " ".join(_TOKEN.findall(text.lower()))
 
 
 def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
