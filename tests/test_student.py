@@ -1,6 +1,7 @@
 """The student: tokenizer, tiny model, SFT with TRL (completion-only loss, resume), evaluation."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -97,6 +98,19 @@ def test_a_changed_recipe_does_not_resume_a_stale_checkpoint(base, world, tmp_pa
     with pytest.raises(KeyboardInterrupt):
         train_sft(base, world["train_easy"], out, RECIPE, scratch, threads=1, callbacks=[StopAtStep(3)])
     summary = train_sft(base, world["train_easy"], out, {**RECIPE, "learning_rate": 5e-4}, scratch, threads=1)
+    assert summary["resumed_from"] is None and summary["global_step"] == 4
+
+
+def test_a_changed_starting_model_at_the_same_path_does_not_resume_a_stale_checkpoint(base, world, tmp_path):
+    # Stage 2 starts from results/models/stage1 whatever stage 1 became: a retrained stage 1 at the
+    # same path must not resume the checkpoints trained from the old one.
+    start, out, scratch = tmp_path / "start", tmp_path / "model", tmp_path / "scratch"
+    shutil.copytree(base, start)
+    with pytest.raises(KeyboardInterrupt):
+        train_sft(str(start), world["train_easy"], out, RECIPE, scratch, threads=1, callbacks=[StopAtStep(3)])
+    shutil.rmtree(start)
+    build_student_base([t["problem"] for t in world["train_hard"]], start, 300, ARCH, seed=1)
+    summary = train_sft(str(start), world["train_easy"], out, RECIPE, scratch, threads=1)
     assert summary["resumed_from"] is None and summary["global_step"] == 4
 
 

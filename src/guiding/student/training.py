@@ -30,8 +30,24 @@ def to_conversation(item: dict) -> dict:
     }
 
 
+def _model_identity(model_path: str) -> list:
+    """What the starting model is: a local directory by its files' names, sizes and modification
+    times (a model rewritten at the same path, say a retrained stage 1, is another model; hashing
+    the weights of an 8B model at every start would cost a minute), a hub id by its name."""
+    root = Path(model_path)
+    if not root.is_dir():
+        return [str(model_path)]
+    return [
+        [str(f.relative_to(root)), f.stat().st_size, f.stat().st_mtime_ns]
+        for f in sorted(root.rglob("*"))
+        if f.is_file()
+    ]
+
+
 def _fingerprint(model_path: str, rows: list[dict], recipe: dict) -> str:
-    h = hashlib.sha256(json.dumps([model_path, recipe], sort_keys=True).encode())
+    """The identity of a training job: its starting model, recipe and rows. A checkpoint resumes only
+    the job that wrote it: resuming one of another starting model would mix two trainings."""
+    h = hashlib.sha256(json.dumps([str(model_path), _model_identity(model_path), recipe], sort_keys=True).encode())
     for row in rows:
         h.update(json.dumps(row, sort_keys=True).encode())
     return h.hexdigest()
