@@ -56,3 +56,14 @@ def test_a_bad_teacher_definition_is_refused():
         SimulatedTeacher("t", 0.1, "typo")
     with pytest.raises(ValueError, match="step_error"):
         SimulatedTeacher("t", 1.5, "slip")
+
+
+def test_a_misread_may_name_an_operation_the_problem_never_states():
+    # Easy problems of + and - only: a wrong_op teacher's misreads still reach *, and the checker marks them wrong.
+    sizes = {"train_easy": 400, "train_hard": 1, "eval_easy": 1, "eval_hard": 1}
+    easy = generate_splits(12, sizes, [2, 2], [3, 3], easy_ops=("+", "-"))["train_easy"]
+    assert all(" * " not in t["problem"] for t in easy)
+    samples = sample_solutions(SimulatedTeacher("w", 0.5, "wrong_op"), easy, 1, seed=0)
+    judged = judge_samples(easy, samples)
+    misread = [j for s, j in zip(samples, judged) if " * " in s["solution"]]
+    assert len(misread) > 20 and all(not all(j["step_verdicts"]) for j in misread)

@@ -2,8 +2,9 @@
 
 Error styles:
 - ``slip``: the arithmetic result of the step is wrong; later steps carry the wrong value.
-- ``wrong_op``: the step applies another operation than the problem states (a misread),
-  with right arithmetic; later steps carry the resulting value.
+- ``wrong_op``: the step applies another operation of the world than the problem states (a
+  misread, possibly of an operation the problem never uses), with right arithmetic; later steps
+  carry the resulting value.
 Every error changes the step's value, so the configured rate is the rate of wrong steps.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ..artifacts import OPERATIONS
 from ..world.program import OPERAND_RANGE, Program, apply_op, render_answer, render_step
 
 ERROR_STYLES = ("slip", "wrong_op")
@@ -52,7 +54,9 @@ class SimulatedTeacher:
 
     def _err(self, op: str, value: int, operand: int, result: int, rng: random.Random) -> tuple[str, int]:
         if self.error_style == "wrong_op":
-            options = [o for o in "+-*" if o != op and apply_op(o, value, operand) != result]
+            # Any operation of the world, also one the problem never states (a misread knows no better):
+            # where easy tasks leave an operation out, a weak teacher's misreads still reach it.
+            options = [o for o in OPERATIONS if o != op and apply_op(o, value, operand) != result]
             if options:
                 other = rng.choice(options)
                 return other, apply_op(other, value, operand)
