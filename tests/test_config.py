@@ -132,6 +132,7 @@ def test_the_list_of_sft_config_fields_matches_the_installed_trl():
         (lambda c: c["world"].update(easy_ops=["+", "/"]), "easy_ops"),
         (lambda c: c["world"].update(easy_ops=[]), "easy_ops"),
         (lambda c: c["world"].update(easy_ops=["+", "+"]), "easy_ops"),
+        (lambda c: c["teachers"]["main"].update(error_ops=["x"]), "error_ops"),
     ],
 )
 def test_schema_errors_name_the_offending_key(mutate, named):

@@ -132,3 +132,16 @@ def test_a_world_whose_easy_tasks_leave_out_an_operation_goes_through_every_temp
         assert misread == [s.op != "*" for s in program.steps]
         reworded = chat.answer(request("paraphrase", "paraphraser", 1, part="problem", text=task["problem"]))
         assert read_problem(parsers.parse_paraphrase(reworded).value) == program
+
+
+def test_a_teacher_of_the_chat_backend_can_err_at_one_operation_only():
+    star = {"star": {"step_error": 0.7, "error_style": "wrong_op", "error_ops": ["*"]}}
+    chat = create_backend("simulated", teachers=star)
+    tasks = generate_splits(9, SIZES, [1, 2], [3, 4], easy_ops=("+", "-"))["train_hard"]
+    wrong_at = {"*": 0, "other": 0}
+    for i, task in enumerate(tasks):
+        program = Program.from_dict(task["program"])
+        solution = chat.answer(request("solve", "star", i, problem=task["problem"], min_words=1, max_words=9))
+        for step, ok in zip(program.steps, check_steps(program, solution)):
+            wrong_at["*" if step.op == "*" else "other"] += not ok
+    assert wrong_at["other"] == 0 and wrong_at["*"] > 50
