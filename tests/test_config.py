@@ -385,3 +385,19 @@ def test_hard_tasks_as_long_as_easy_ones_are_harder_when_they_need_a_left_out_op
     config = default_config()
     config["world"].update(easy_steps=[1, 4], hard_steps=[4, 5], easy_ops=["+", "-"])
     assert validated(config)["world"]["easy_ops"] == ["+", "-"]
+
+
+def test_the_subtasks_teach_study_validates_and_trains_only_the_runs_it_compares():
+    config = validated(yaml.safe_load((ROOT / "config" / "subtasks_teach.yaml").read_text()))
+    assert config["world"]["easy_ops"] == ["+", "-"]
+    assert set(stage2_runs(config)) == {
+        "hard-main-er0",
+        "subtask-main-er0",
+        "hard-main-er90",
+        "subtask-main-er90",
+        "hard-weak-er90",
+        "hard-star-er90",
+    }
+    # Finding (1) compares hard supervision at 90% outcome error with clean subtasks.
+    first = next(c for c in claimed_comparisons(config) if c["finding"] == 1)
+    assert (first["a"], first["b"]) == ("hard-main-er90", "subtask-main-er0")
