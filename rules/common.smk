@@ -163,7 +163,7 @@ def simulated_teachers(*names):
     return {
         name: {
             k: config["teachers"][name][k]
-            for k in ("step_error", "error_style")
+            for k in ("step_error", "error_style", "error_ops")
             if k in config["teachers"][name]
         }
         for name in names

@@ -129,6 +129,10 @@ def test_the_list_of_sft_config_fields_matches_the_installed_trl():
         (lambda c: c.setdefault("llm", {}).update(endpoints={"x": {"backend": "anthropic"}}), "backend"),
         (lambda c: c["replicates"].update(seeds=[42, 42]), "seeds"),
         (lambda c: c["replicates"].update(seeds=[]), "seeds"),
+        (lambda c: c["world"].update(easy_ops=["+", "/"]), "easy_ops"),
+        (lambda c: c["world"].update(easy_ops=[]), "easy_ops"),
+        (lambda c: c["world"].update(easy_ops=["+", "+"]), "easy_ops"),
+        (lambda c: c["teachers"]["main"].update(error_ops=["x"]), "error_ops"),
     ],
 )
 def test_schema_errors_name_the_offending_key(mutate, named):
@@ -146,6 +150,11 @@ def test_schema_errors_name_the_offending_key(mutate, named):
         (lambda c: c["sets"]["teacher_comparison"].update(teachers=["main", "ghost"]), "'ghost'"),
         (lambda c: c["world"].update(hard_steps=[2, 6]), "world.hard_steps"),
         (lambda c: c["world"].update(easy_steps=[3, 2]), "world.easy_steps"),
+        # Hard tasks no longer than easy ones, of the same operations: nothing that stage 1 lacks.
+        (
+            lambda c: c["world"].update(easy_steps=[1, 4], hard_steps=[4, 5]),
+            "world.hard_steps: a hard task of 4 steps is no harder than an easy task",
+        ),
         (lambda c: c["extra_runs"].update(x={"set": "hard-main-er33"}), "extra_runs.x.set"),
         # 33% of 801 subtasks is 264.33: refused before any job runs, naming the size key.
         (
@@ -366,3 +375,29 @@ def test_the_conversion_runs_where_its_endpoint_is():
     for endpoint, on_head_node in (("api", True), ("gpu", False)):
         config["llm"]["roles"]["converter"] = {"endpoint": endpoint, "model": "m", "temperature": 0, "max_tokens": 9}
         assert runs_on_head_node(config, "converter") is on_head_node
+
+
+def test_hard_tasks_as_long_as_easy_ones_are_harder_when_they_need_a_left_out_operation():
+    config = default_config()
+    config["world"].update(easy_steps=[1, 4], hard_steps=[4, 5])
+    with pytest.raises(ConfigError, match="world.easy_ops"):
+        validated(config)
+    config = default_config()
+    config["world"].update(easy_steps=[1, 4], hard_steps=[4, 5], easy_ops=["+", "-"])
+    assert validated(config)["world"]["easy_ops"] == ["+", "-"]
+
+
+def test_the_subtasks_teach_study_validates_and_trains_only_the_runs_it_compares():
+    config = validated(yaml.safe_load((ROOT / "config" / "subtasks_teach.yaml").read_text()))
+    assert config["world"]["easy_ops"] == ["+", "-"]
+    assert set(stage2_runs(config)) == {
+        "hard-main-er0",
+        "subtask-main-er0",
+        "hard-main-er90",
+        "subtask-main-er90",
+        "hard-weak-er90",
+        "hard-star-er90",
+    }
+    # Finding (1) compares hard supervision at 90% outcome error with clean subtasks.
+    first = next(c for c in claimed_comparisons(config) if c["finding"] == 1)
+    assert (first["a"], first["b"]) == ("hard-main-er90", "subtask-main-er0")

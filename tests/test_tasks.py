@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from guiding.tasks.embedded import ChainDecomposer, decompose, split_sizes, subtask_problems
+from guiding.tasks.embedded import ChainDecomposer, ExactSubtaskFilter, decompose, split_sizes, subtask_problems
 from guiding.world.generate import generate_splits
 from guiding.world.program import Program
 
@@ -133,3 +133,19 @@ def _filter_fields(pairs):
         "filter_too_few_steps": [(s, {"problem": s["problem"], "solution": s["solution"]}) for s, _ in pairs],
         "filter_near_duplicate": [(s, {"problem": s["problem"], "parent_problem": p["problem"]}) for s, p in pairs],
     }
+
+
+def test_subtasks_inherit_the_operation_that_stage_1_never_saw():
+    # Easy tasks use + and - only; every hard task multiplies somewhere, and its subtasks carry it.
+    tasks = generate_splits(8, SIZES, [1, 2], [3, 5], easy_ops=("+", "-"))["train_hard"]
+    check = ExactSubtaskFilter(min_steps=2, max_fraction=0.8)
+    carried = 0
+    for task in tasks:
+        subs = DECOMPOSER.decompose(task)
+        kept = [s for s in subs if not check.problems(s, task)]
+        ops = lambda subtasks: {step["op"] for s in subtasks for step in s["program"]["steps"]}
+        assert "*" in ops(subs)  # the parts cover the whole chain
+        if task["n_steps"] >= 4:  # 2+2 or 2+3: every part passes the filter
+            assert len(kept) == len(subs) and "*" in ops(kept)
+        carried += any("*" in s["problem"] for s in kept)
+    assert carried > 0.8 * len(tasks)

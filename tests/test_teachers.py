@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from guiding.judging.embedded import ExactStepJudge
@@ -10,7 +12,7 @@ SIZES = {"train_easy": 1, "train_hard": 600, "eval_easy": 1, "eval_hard": 1}
 
 
 def sample_solutions(teacher, tasks, k, seed):
-    return solve_tasks(SimulatedTeacher(teacher.name, teacher.step_error, teacher.error_style, seed), tasks, k)
+    return solve_tasks(dataclasses.replace(teacher, seed=seed), tasks, k)
 
 
 def judge_samples(tasks, samples):
@@ -56,3 +58,41 @@ def test_a_bad_teacher_definition_is_refused():
         SimulatedTeacher("t", 0.1, "typo")
     with pytest.raises(ValueError, match="step_error"):
         SimulatedTeacher("t", 1.5, "slip")
+
+
+def test_a_misread_may_name_an_operation_the_problem_never_states():
+    # Easy problems of + and - only: a wrong_op teacher's misreads still reach *, and the checker marks them wrong.
+    sizes = {"train_easy": 400, "train_hard": 1, "eval_easy": 1, "eval_hard": 1}
+    easy = generate_splits(12, sizes, [2, 2], [3, 3], easy_ops=("+", "-"))["train_easy"]
+    assert all(" * " not in t["problem"] for t in easy)
+    samples = sample_solutions(SimulatedTeacher("w", 0.5, "wrong_op"), easy, 1, seed=0)
+    judged = judge_samples(easy, samples)
+    misread = [j for s, j in zip(samples, judged) if " * " in s["solution"]]
+    assert len(misread) > 20 and all(not all(j["step_verdicts"]) for j in misread)
+
+
+def test_a_teacher_can_err_only_at_the_steps_of_one_operation():
+    sizes = {"train_easy": 1, "train_hard": 400, "eval_easy": 1, "eval_hard": 1}
+    tasks = generate_splits(13, sizes, [1, 2], [3, 4], easy_ops=("+", "-"))["train_hard"]
+    everywhere = SimulatedTeacher("t", 0.5, "wrong_op")
+    at_times = SimulatedTeacher("t", 0.5, "wrong_op", error_ops=["*"])
+    judged = judge_samples(tasks, sample_solutions(at_times, tasks, 2, seed=0))
+    by_op = {"*": [], "other": []}
+    for j in judged:
+        ops = [s["op"] for s in next(t for t in tasks if t["id"] == j["task_id"])["program"]["steps"]]
+        for op, ok in zip(ops, j["step_verdicts"]):
+            by_op["*" if op == "*" else "other"].append(ok)
+    assert all(by_op["other"])  # never wrong at + or -
+    assert abs(by_op["*"].count(False) / len(by_op["*"]) - 0.5) < 0.07
+    # Where it errs, it errs as the teacher that errs everywhere: the same draws, the same mistakes.
+    first_ops = {t["id"]: t["program"]["steps"][0]["op"] for t in tasks}
+    both = zip(sample_solutions(everywhere, tasks, 2, seed=0), sample_solutions(at_times, tasks, 2, seed=0))
+    first_lines = [
+        (a["solution"].split("\n")[0], b["solution"].split("\n")[0]) for a, b in both if first_ops[a["task_id"]] == "*"
+    ]
+    assert first_lines and all(a == b for a, b in first_lines)
+    assert any(
+        a != b for a, b in zip(sample_solutions(everywhere, tasks, 2, 0), sample_solutions(at_times, tasks, 2, 0))
+    )
+    with pytest.raises(ValueError, match="error_ops"):
+        SimulatedTeacher("t", 0.1, "slip", error_ops=["/"])

@@ -65,3 +65,50 @@ def test_step_checker_flags_missing_swapped_unreadable_and_extra_steps(mangle, e
     program = random_program(random.Random(1), 5)
     lines = reference_solution(program).splitlines()
     assert check_steps(program, "\n".join(mangle(lines))) == expected
+
+
+def stated_operations(task: dict) -> set[str]:
+    """Every operation a task's problem states, read from its text (chain and distractors)."""
+    return {op for op in "+-*" if f" {op} " in task["problem"]}
+
+
+@pytest.mark.parametrize("easy_ops", [("+", "-"), ("+", "*"), ("-",)])
+def test_easy_tasks_never_state_a_left_out_operation_and_every_hard_task_needs_one(easy_ops):
+    splits = generate_splits(2, SIZES, [1, 2], [3, 4], distractor_steps=(0, 2), easy_ops=easy_ops)
+    left_out = {"+", "-", "*"} - set(easy_ops)
+    for name, tasks in splits.items():
+        assert len(tasks) == SIZES[name]
+        for task in tasks:
+            program = Program.from_dict(task["program"])
+            assert all(0 <= v <= 20 for v in program.values())
+            if name.endswith("easy"):
+                assert not stated_operations(task) & left_out, task["problem"]
+            else:
+                assert {s.op for s in program.steps} & left_out, task["problem"]  # on the path to the answer
+    # Hard tasks are free to use the easy operations too: they are not confined to the new ones.
+    hard_ops = {s["op"] for t in splits["train_hard"] for s in t["program"]["steps"]}
+    assert hard_ops == {"+", "-", "*"}
+
+
+def test_all_operations_for_easy_tasks_leave_hard_tasks_unconstrained():
+    # The default world: leaving easy_ops at every operation draws exactly what the world drew before it existed.
+    assert generate_splits(4, SIZES, [1, 2], [3, 4]) == generate_splits(4, SIZES, [1, 2], [3, 4], easy_ops="+-*")
+    hard = generate_splits(4, SIZES, [1, 2], [3, 4])["train_hard"]
+    assert any(all(s["op"] != "*" for s in t["program"]["steps"]) for t in hard)
+
+
+@pytest.mark.parametrize("ops, n_steps", [(("+",), 4), (("*",), 2), (("-", "*"), 4)])
+def test_chains_of_few_operations_are_redrawn_at_a_dead_end(ops, n_steps):
+    # With + alone a chain cannot go on from a value near max_value, with * alone not from 0.
+    rng = random.Random(0)
+    for _ in range(200):
+        program = random_program(rng, n_steps, max_value=12, distractors=2, ops=ops)
+        assert {s.op for s in (*program.steps, *program.distractor_steps)} <= set(ops)
+        assert all(0 <= v <= 12 for v in program.values())
+        assert check_steps(program, reference_solution(program)) == [True] * n_steps
+
+
+def test_a_chain_that_no_start_value_allows_is_refused():
+    # Doubling from 1 four times passes 12: no chain of four multiplications stays within 0..12.
+    with pytest.raises(ValueError, match="no chain of 4 steps"):
+        random_program(random.Random(0), 4, max_value=12, ops=("*",))

@@ -111,3 +111,37 @@ def test_paraphrases_keep_the_math_and_the_backend_completes_batches(chat):
     texts = [parsers.parse_paraphrase(c.text).value for c in completions]
     assert read_problem(texts[0]) == Program.from_dict(task["program"])  # same math, new words
     assert texts[0] != task["problem"] or texts[2] != task["problem"]
+
+
+def test_a_world_whose_easy_tasks_leave_out_an_operation_goes_through_every_template(chat):
+    # Hard tasks that each multiply, from a world whose easy tasks only add and subtract.
+    tasks = generate_splits(9, SIZES, [1, 2], [4, 5], shuffle=True, distractor_steps=(0, 2), easy_ops=("+", "-"))
+    for task in tasks["train_hard"][:30]:
+        program = Program.from_dict(task["program"])
+        assert "*" in {s.op for s in program.steps} and read_problem(task["problem"]) == program
+        answer = chat.answer(request("decompose", seed=3, problem=task["problem"], reference=task["solution"], parts=2))
+        subtasks = parsers.parse_subtasks(answer, 2).value
+        exact = decompose({"id": "task", "program": task["program"]}, 2, random.Random("3:decompose"), True)
+        assert [s["solution"] for s in subtasks] == [s["solution"] for s in exact]
+        assert any(" * " in s["problem"] for s in subtasks)
+        solution = chat.answer(request("solve", "weak", 5, problem=task["problem"], min_words=1, max_words=9))
+        verdicts = chat.answer(request("judge_steps", "judge", problem=task["problem"], solution=solution))
+        assert parsers.parse_step_verdicts(verdicts).value == check_steps(program, solution)
+        # The step checker tells the new operation apart: the reference with * read as + fails at those steps.
+        misread = check_steps(program, task["solution"].replace(" * ", " + "))
+        assert misread == [s.op != "*" for s in program.steps]
+        reworded = chat.answer(request("paraphrase", "paraphraser", 1, part="problem", text=task["problem"]))
+        assert read_problem(parsers.parse_paraphrase(reworded).value) == program
+
+
+def test_a_teacher_of_the_chat_backend_can_err_at_one_operation_only():
+    star = {"star": {"step_error": 0.7, "error_style": "wrong_op", "error_ops": ["*"]}}
+    chat = create_backend("simulated", teachers=star)
+    tasks = generate_splits(9, SIZES, [1, 2], [3, 4], easy_ops=("+", "-"))["train_hard"]
+    wrong_at = {"*": 0, "other": 0}
+    for i, task in enumerate(tasks):
+        program = Program.from_dict(task["program"])
+        solution = chat.answer(request("solve", "star", i, problem=task["problem"], min_words=1, max_words=9))
+        for step, ok in zip(program.steps, check_steps(program, solution)):
+            wrong_at["*" if step.op == "*" else "other"] += not ok
+    assert wrong_at["other"] == 0 and wrong_at["*"] > 50

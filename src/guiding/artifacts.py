@@ -13,6 +13,7 @@ import re
 
 SPLITS = ("train_easy", "train_hard", "eval_easy", "eval_hard")
 KINDS = ("hard", "subtask")  # the two kinds of supervision: hard tasks and their subtasks
+OPERATIONS = ("+", "-", "*")  # the synthetic world's operations (config world.easy_ops picks among them)
 # The benchmarks come from config (evaluation.benchmarks); the embedded default's are the world's
 # held-out splits eval_hard and eval_easy.
 WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world

@@ -19,6 +19,7 @@ from .artifacts import (
     BASELINE,
     CONVERTER,
     KINDS,
+    OPERATIONS,
     SPLITS,
     WORLD_SOURCE,
     combination_name,
@@ -540,6 +541,15 @@ def _check_world(config: dict) -> None:
         lo, hi = world[key]
         if lo > hi:
             raise ConfigError(f"world.{key}: the minimum {lo} is above the maximum {hi}")
+    easy_max, hard_min = world["easy_steps"][1], world["hard_steps"][0]
+    left_out = [op for op in OPERATIONS if op not in world["easy_ops"]]
+    if hard_min <= easy_max and not left_out:
+        # The paper's first condition: hard tasks are strictly more complex than stage 1's easy ones.
+        raise ConfigError(
+            f"world.hard_steps: a hard task of {hard_min} steps is no harder than an easy task of "
+            f"world.easy_steps={world['easy_steps']}: it needs nothing stage 1 lacks; make the hard tasks "
+            f"longer, or leave an operation out of world.easy_ops={world['easy_ops']}"
+        )
     decomposition = config["decomposition"]
     # The shortest hard task must be able to keep a subtask: min_steps long, not a near-duplicate.
     shortest = world["hard_steps"][0]

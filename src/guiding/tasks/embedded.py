@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 
+from ..artifacts import OPERATIONS
 from ..world.generate import generate_splits
 from ..world.program import Program, make_task
 
@@ -27,6 +28,7 @@ class WorldTaskSource:
         shuffle_definitions: bool,
         max_value: int,
         distractor_steps: list[int],
+        easy_ops: list[str] = OPERATIONS,
     ):
         self.settings = dict(
             seed=seed,
@@ -36,6 +38,7 @@ class WorldTaskSource:
             shuffle=shuffle_definitions,
             max_value=max_value,
             distractor_steps=tuple(distractor_steps),
+            easy_ops=tuple(easy_ops),
         )
 
     def splits(self) -> dict[str, list[dict]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 
 from ..answers import extract_answer
+from ..artifacts import OPERATIONS
 from ..llm.backends import PermanentError
 from ..llm.backends.in_process import InProcessBackend
 from ..llm.prompts import identify
@@ -41,9 +42,11 @@ class SimulatedChat(InProcessBackend):
         concurrency: int = 1,
     ):
         self.identity = endpoint
-        # Only what makes a teacher's answers: its per-step error and error style.
+        # Only what makes a teacher's answers: its per-step error, error style and where it errs.
         self.teachers = {
-            name: SimulatedTeacher(name, float(t["step_error"]), t["error_style"])
+            name: SimulatedTeacher(
+                name, float(t["step_error"]), t["error_style"], error_ops=tuple(t.get("error_ops", OPERATIONS))
+            )
             for name, t in (teachers or {}).items()
         }
         self.shuffle, self.near_duplicate_fraction = shuffle, near_duplicate_fraction

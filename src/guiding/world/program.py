@@ -13,6 +13,8 @@ import random
 import re
 from dataclasses import asdict, dataclass
 
+from ..artifacts import OPERATIONS
+
 # Letters that read unambiguously in text ("l" and "o" look like digits).
 VARIABLES = "abcdefghjkmnpqrstuvwxyz"
 MAX_VALUE = 20  # default bound: every intermediate value stays in 0..max_value
@@ -84,42 +86,70 @@ def apply_op(op: str, a: int, b: int) -> int:
     raise ValueError(f"unknown operation {op!r}")
 
 
-def _allowed_ops(value: int, operand: int, max_value: int) -> list[str]:
-    ops = []
-    if value + operand <= max_value:
-        ops.append("+")
-    if value - operand >= 0:
-        ops.append("-")
-    if operand <= 3 and value * operand <= max_value and value > 0:
-        ops.append("*")
-    return ops
+def _allowed_ops(value: int, operand: int, max_value: int, ops: tuple[str, ...] = OPERATIONS) -> list[str]:
+    """The operations of ``ops`` that keep ``value op operand`` within 0..max_value (in OPERATIONS order)."""
+    allowed = []
+    if "+" in ops and value + operand <= max_value:
+        allowed.append("+")
+    if "-" in ops and value - operand >= 0:
+        allowed.append("-")
+    if "*" in ops and operand <= 3 and value * operand <= max_value and value > 0:
+        allowed.append("*")
+    return allowed
 
 
-def _random_chain(rng: random.Random, names: list[str], value: int, max_value: int) -> list[Step]:
+class _DeadEnd(Exception):
+    """No operation of the allowed ones takes the chain's value any further."""
+
+
+def _random_chain(
+    rng: random.Random, names: list[str], value: int, max_value: int, ops: tuple[str, ...] = OPERATIONS
+) -> list[Step]:
     steps = []
+    operands = range(OPERAND_RANGE[0], OPERAND_RANGE[1] + 1)
     for source, target in zip(names, names[1:]):
+        # With + and - one always fits; fewer operations can leave no way on (e.g. + alone at max_value).
+        if not any(_allowed_ops(value, operand, max_value, ops) for operand in operands):
+            raise _DeadEnd
         while True:
             operand = rng.randint(*OPERAND_RANGE)
-            ops = _allowed_ops(value, operand, max_value)
-            if ops:
+            allowed = _allowed_ops(value, operand, max_value, ops)
+            if allowed:
                 break
-        op = rng.choice(ops)
+        op = rng.choice(allowed)
         steps.append(Step(target, source, op, operand))
         value = apply_op(op, value, operand)
     return steps
 
 
-def random_program(rng: random.Random, n_steps: int, max_value: int = MAX_VALUE, distractors: int = 0) -> Program:
-    """A chain of ``n_steps`` plus a distractor chain of ``distractors`` steps (none if 0)."""
-    names = rng.sample(VARIABLES, n_steps + 1 + (distractors + 1 if distractors else 0))
-    start_value = rng.randint(0, max_value)
-    steps = _random_chain(rng, names[: n_steps + 1], start_value, max_value)
-    if not distractors:
-        return Program(names[0], start_value, tuple(steps))
-    noise_names = names[n_steps + 1 :]
-    noise_value = rng.randint(0, max_value)
-    noise = _random_chain(rng, noise_names, noise_value, max_value)
-    return Program(names[0], start_value, tuple(steps), (noise_names[0], noise_value), tuple(noise))
+def random_program(
+    rng: random.Random,
+    n_steps: int,
+    max_value: int = MAX_VALUE,
+    distractors: int = 0,
+    ops: tuple[str, ...] = OPERATIONS,
+) -> Program:
+    """A chain of ``n_steps`` plus a distractor chain of ``distractors`` steps (none if 0), both
+    using only the operations ``ops``; a chain that runs into a dead end is drawn again."""
+    for _ in range(1000):
+        names = rng.sample(VARIABLES, n_steps + 1 + (distractors + 1 if distractors else 0))
+        start_value = rng.randint(0, max_value)
+        try:
+            steps = _random_chain(rng, names[: n_steps + 1], start_value, max_value, ops)
+            if not distractors:
+                return Program(names[0], start_value, tuple(steps))
+            noise_names = names[n_steps + 1 :]
+            noise_value = rng.randint(0, max_value)
+            noise = _random_chain(rng, noise_names, noise_value, max_value, ops)
+        except _DeadEnd:
+            continue
+        return Program(names[0], start_value, tuple(steps), (noise_names[0], noise_value), tuple(noise))
+    raise ValueError(f"no chain of {n_steps} steps with operations {ops} stays within 0..{max_value}")
+
+
+def operations(program: Program) -> set[str]:
+    """The operations a program's problem states (its chain's and its distractors')."""
+    return {s.op for s in (*program.steps, *program.distractor_steps)}
 
 
 # ---------------------------------------------------------------- rendering
