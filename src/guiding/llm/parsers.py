@@ -214,16 +214,21 @@ def _subtasks_from(items: list[tuple[str, str]], expected: int | None) -> Parsed
 _JSON_ARRAY = re.compile(r"\[\s*\{.*\}\s*\]", re.DOTALL)
 
 
-def _json_items(text: str) -> list[tuple[str, str]] | None:
-    """(problem, solution) pairs when the answer is a JSON list of objects with those keys (some
-    models answer in JSON whatever the prompt asks); None when it is not."""
-    m = _JSON_ARRAY.search(text)
+def _first_json(pattern: re.Pattern, text: str):
+    """The JSON value of ``pattern``'s first match in ``text``, or None (no match, or not JSON)."""
+    m = pattern.search(text)
     if not m:
         return None
     try:
-        data = json.loads(m[0])
+        return json.loads(m[0])
     except (ValueError, RecursionError):
         return None
+
+
+def _json_items(text: str) -> list[tuple[str, str]] | None:
+    """(problem, solution) pairs when the answer is a JSON list of objects with those keys (some
+    models answer in JSON whatever the prompt asks); None when it is not."""
+    data = _first_json(_JSON_ARRAY, text)
     if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
         return None
     keys = [{k.lower(): v for k, v in d.items()} for d in data]
@@ -394,13 +399,7 @@ def strip_math(answer: str) -> str:
 
 
 def _json_question(text: str) -> tuple[str, str] | None:
-    m = _JSON_OBJECT.search(text)
-    if not m:
-        return None
-    try:
-        data = json.loads(m[0])
-    except (ValueError, RecursionError):
-        return None
+    data = _first_json(_JSON_OBJECT, text)
     if not isinstance(data, dict):
         return None
     keys = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
