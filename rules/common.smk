@@ -437,7 +437,8 @@ def graded_files(models=MODELS):
 
 def findings_graded_files():
     """Graded predictions of the runs that the findings compare, at every replicate seed."""
-    return graded_files({A.stage2_model(run): SEEDS for run in findings_runs(config)})
+    compared = {A.stage2_model(run): SEEDS for run in findings_runs(config)}
+    return graded_files({A.BASELINE: MODELS[A.BASELINE], **compared})
 
 
 def findings_set_stats():

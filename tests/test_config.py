@@ -347,7 +347,9 @@ def test_the_findings_are_fixed_by_the_config_before_any_result():
     config = validated(default_config())
     rates = config["sets"]["error_rate_sweep"]["error_rates"]
     claims = [(c["finding"], c["a"], c["b"], c["claim"]) for c in claimed_comparisons(config)]
-    assert claims[0][:3] == (1, f"hard-main-er{max(rates)}", f"subtask-main-er{min(rates)}")
+    # Finding 0, the premise of finding 1: clean subtasks against the stage-1 baseline (no stage-2 run).
+    assert claims[0][:3] == (0, f"subtask-main-er{min(rates)}", "stage1")
+    assert claims[1][:3] == (1, f"hard-main-er{max(rates)}", f"subtask-main-er{min(rates)}")
     # Finding 2: every pair of compared teachers (the report orients each by measured step-wise ER).
     assert [c[1:3] for c in claims if c[0] == 2] == [
         ("hard-main-er90", "hard-mid-er90"),

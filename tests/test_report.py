@@ -3,6 +3,7 @@ right rows, and the verdicts follow from them."""
 
 import csv
 import json
+import math
 
 import pytest
 
@@ -287,8 +288,16 @@ def test_findings_pair_seeds_and_items_and_give_holds_inconclusive_and_refuted(t
             correct = [i in items for i in range(40)]
             graded.append(write_graded(tmp_path, run, seed, "eval_hard", correct))
             graded.append(write_graded(tmp_path, run, seed, "eval_easy", [not c for c in correct]))
+    # Stage 1 is trained once (seed 42): one item right, so clean subtasks beat it by 4 and 5 items.
+    for bench, correct in (("eval_hard", [i < 1 for i in range(40)]), ("eval_easy", [i >= 1 for i in range(40)])):
+        graded.append(write_graded(tmp_path, A.BASELINE, 42, bench, correct))
     table = build_findings(graded, write_set_stats(tmp_path), config, BENCHES)
-    assert list(table["benchmark"]) == ["hard"] * 4 + ["easy"] * 4  # the headline benchmark first
+    assert list(table["benchmark"]) == ["hard"] * 5 + ["easy"] * 5  # the headline benchmark first
+    premise = table.iloc[0]
+    assert (premise["finding"], premise["a"], premise["b"]) == (0, "subtask-main-er0", A.BASELINE)
+    assert premise["b_acc_%"] == pytest.approx(2.5) and math.isnan(premise["b_stepwise_ER_%"])
+    assert premise["diff_by_seed"] == "42: +10.0; 7: +12.5" and (premise["seeds"], premise["n"]) == (2, 40)
+    assert premise["ci_low"] > 0 and premise["verdict"] == "holds"
     hard = table[table["benchmark"] == "hard"].set_index("b")
     one = hard.loc["subtask-main-er0"]
     assert (one["finding"], one["a"]) == (1, "hard-main-er90")
@@ -312,7 +321,7 @@ def test_findings_pair_seeds_and_items_and_give_holds_inconclusive_and_refuted(t
 
 
 def test_findings_refuse_settings_trained_with_other_seeds(tmp_path):
-    graded = [write_graded(tmp_path, run, 42, "eval_hard", first(5)) for run in FINDING_ITEMS]
+    graded = [write_graded(tmp_path, run, 42, "eval_hard", first(5)) for run in [A.BASELINE, *FINDING_ITEMS]]
     graded.append(write_graded(tmp_path, "subtask-main-er0", 7, "eval_hard", first(5)))
     config = {**TWO_SEEDS, "evaluation": {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}}
     with pytest.raises(ValueError, match="different seeds"):
@@ -327,13 +336,15 @@ def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
         for seed, items in zip(SEEDS, by_seed):
             for bench in ("eval_hard", "eval_easy"):
                 graded.append(write_graded(tmp_path, run, seed, bench, [i in items for i in range(40)]))
+    graded += [write_graded(tmp_path, A.BASELINE, 42, bench, first(0, 40)) for bench in ("eval_hard", "eval_easy")]
     results = tmp_path / "results"
     out = {x.replace(".", "_"): str(results / "tables" / f"findings.{x}") for x in A.TABLE_FORMATS}
     findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, benchmarks=BENCHES, **out)
     assert main(str(results)) == 0
     printed = capsys.readouterr().out
     assert "(1) hard-main-er90 vs subtask-main-er0: +58.8 points" in printed and printed.count("(3) combo-mix") == 2
-    assert "refuted" in printed and printed.count(" over 2 seed(s): ") == 4  # the headline benchmark's rows only
+    assert "(0) subtask-main-er0 vs stage1: +13.8 points" in printed
+    assert "refuted" in printed and printed.count(" over 2 seed(s): ") == 5  # the headline benchmark's rows only
 
 
 def test_benchmarks_come_in_the_order_the_rule_passes_not_in_the_params_sorted_order(files):
@@ -450,7 +461,7 @@ def test_evaluation_seeds_are_averaged_per_item_so_the_interval_sees_how_items_a
 
 def test_findings_compare_the_per_item_means_over_evaluation_seeds(tmp_path):
     graded = []
-    for run in FINDING_ITEMS:
+    for run in [A.BASELINE, *FINDING_ITEMS]:
         for bench in ("eval_hard", "eval_easy"):
             if run == "hard-main-er90":  # 30 of 40 items right at seed 1, 20 at seed 2: 62.5% in all
                 by_seed = {1: [i < 30 for i in range(40)], 2: [i < 20 for i in range(40)]}

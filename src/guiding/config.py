@@ -127,6 +127,9 @@ def claimed_comparisons(config: dict) -> list[dict]:
     """The paper's claims as comparisons fixed before any result is seen: in each, stage-2 run
     ``a`` is claimed to reach a higher held-out accuracy than run ``b``.
 
+    0. The premise of finding 1: clean subtask supervision beats stage 1 alone (``b`` is the
+       stage-1 baseline, one model that every seed of ``a`` is paired with). Where it fails, the
+       subtasks teach nothing stage 1 did not, and finding 1 holds by construction.
     1. Hard supervision at the highest studied outcome ER beats clean subtask supervision (the
        sweep's lowest ER, 0 in the paper).
     2. At equal outcome ER, the teacher with the lower step-wise ER gives the higher accuracy:
@@ -141,13 +144,20 @@ def claimed_comparisons(config: dict) -> list[dict]:
     runs = stage2_runs(config)
     sets = config["sets"]
     sweep = sets["error_rate_sweep"]
+    clean_subtasks = error_rate_set_name("subtask", sweep["teacher"], min(sweep["error_rates"]))
     out = [
+        {
+            "finding": 0,
+            "claim": "clean subtask supervision beats stage 1 alone (the subtasks teach)",
+            "a": clean_subtasks,
+            "b": BASELINE,
+        },
         {
             "finding": 1,
             "claim": "hard supervision at the highest studied outcome ER beats clean subtask supervision",
             "a": error_rate_set_name("hard", sweep["teacher"], max(sweep["error_rates"])),
-            "b": error_rate_set_name("subtask", sweep["teacher"], min(sweep["error_rates"])),
-        }
+            "b": clean_subtasks,
+        },
     ]
     comparison = sets["teacher_comparison"]
     teacher_runs = [error_rate_set_name("hard", t, comparison["error_rate"]) for t in comparison["teachers"]]
@@ -181,7 +191,7 @@ def claimed_comparisons(config: dict) -> list[dict]:
             out.append(
                 {"finding": 3, "claim": f"hard + subtasks beats {what}", "a": combination_name(combo), "b": rival}
             )
-    return [c for c in out if c["a"] in runs and c["b"] in runs and c["a"] != c["b"]]
+    return [c for c in out if c["a"] in runs and c["b"] in {*runs, BASELINE} and c["a"] != c["b"]]
 
 
 def _combination_kind(parts: list[dict]) -> str:
@@ -198,8 +208,9 @@ def _extra_run_kind(config: dict, name: str) -> str:
 
 
 def findings_runs(config: dict) -> list[str]:
-    """The stage-2 runs that the findings compare, in first-use order."""
-    return list(dict.fromkeys(run for c in claimed_comparisons(config) for run in (c["a"], c["b"])))
+    """The stage-2 runs that the findings compare, in first-use order (the stage-1 baseline is no run)."""
+    compared = (run for c in claimed_comparisons(config) for run in (c["a"], c["b"]))
+    return list(dict.fromkeys(run for run in compared if run != BASELINE))
 
 
 def set_size(config: dict, name: str) -> int:
