@@ -152,7 +152,7 @@ def test_schema_errors_name_the_offending_key(mutate, named):
         (lambda c: c["world"].update(easy_steps=[3, 2]), "world.easy_steps"),
         # Hard tasks no longer than easy ones, of the same operations: nothing that stage 1 lacks.
         (
-            lambda c: c["world"].update(easy_steps=[1, 4], hard_steps=[4, 5]),
+            lambda c: c["world"].update(easy_steps=[1, 4], hard_steps=[4, 5], easy_ops=["+", "-", "*"]),
             "world.hard_steps: a hard task of 4 steps is no harder than an easy task",
         ),
         (lambda c: c["extra_runs"].update(x={"set": "hard-main-er33"}), "extra_runs.x.set"),
@@ -381,7 +381,7 @@ def test_the_conversion_runs_where_its_endpoint_is():
 
 def test_hard_tasks_as_long_as_easy_ones_are_harder_when_they_need_a_left_out_operation():
     config = default_config()
-    config["world"].update(easy_steps=[1, 4], hard_steps=[4, 5])
+    config["world"].update(easy_steps=[1, 4], hard_steps=[4, 5], easy_ops=["+", "-", "*"])
     with pytest.raises(ConfigError, match="world.easy_ops"):
         validated(config)
     config = default_config()

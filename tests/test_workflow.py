@@ -132,7 +132,7 @@ def test_adding_a_seed_plans_exactly_the_new_seeds_runs(run, tmp_path):
     runs = len(stage2_runs(config))
     assert planned_jobs(output) == {
         "train_stage2": runs,  # every stage-2 run once more, at seed 1; stage 1 and the data stay
-        "generate_predictions": runs,  # on the one benchmark
+        "generate_predictions": runs,  # one job per model answers every benchmark
         "grade_predictions": runs,
         "result_tables": 1,
         "findings_table": 1,
@@ -144,7 +144,7 @@ def test_adding_a_seed_plans_exactly_the_new_seeds_runs(run, tmp_path):
 def test_the_findings_table_gives_each_claim_a_verdict_from_its_interval(run):
     rows = read_csv(run / "results" / "tables" / "findings.csv")
     assert {r["benchmark"] for r in rows} == {"hard"}
-    assert {int(r["finding"]) for r in rows} == {1, 2, 3}
+    assert {int(r["finding"]) for r in rows} == {0, 1, 2, 3}
     for r in rows:
         low, high = float(r["ci_low"]), float(r["ci_high"])
         assert low <= high

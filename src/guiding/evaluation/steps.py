@@ -49,23 +49,38 @@ def convert_benchmark(
 
 
 def generate_predictions(
-    *, model: str, tasks: str, predictions: str, backend: str, generation: dict, gpu: int = 0, threads: int = 1
+    *,
+    model: str,
+    tasks: str | list[str],
+    predictions: str | list[str],
+    backend: str,
+    generation: dict,
+    gpu: int = 0,
+    threads: int = 1,
 ) -> None:
-    """One answer per task, rows {task_id, output}; sampled decoding (``generation["seeds"]``) answers
-    every task once per evaluation seed, seed by seed, each row naming its seed (``eval_seed``)
-    where there are several (with one, the rows are as they always were)."""
+    """One answer per task of each benchmark (``tasks[i]`` answered into ``predictions[i]``), rows
+    {task_id, output}; one job per model, so that the model is loaded once for every benchmark
+    (a vLLM engine stays up across them). Sampled decoding (``generation["seeds"]``) answers every
+    task once per evaluation seed, seed by seed, each row naming its seed (``eval_seed``) where
+    there are several (with one, the rows are as they always were)."""
     preflight(gpu, "generate_predictions")
-    problems = read_jsonl(tasks)
+    benchmarks = [tasks] if isinstance(tasks, str) else list(tasks)
+    outputs_to = [predictions] if isinstance(predictions, str) else list(predictions)
+    if len(benchmarks) != len(outputs_to):
+        raise ValueError(f"{len(benchmarks)} benchmarks but {len(outputs_to)} prediction files")
     settings = dict(generation)
     seeds = settings.pop("seeds", None)
-    rows = []
+    rows: list[list[dict]] = [[] for _ in benchmarks]
     for seed in seeds or [None]:  # greedy decoding: one run, no seed
         decoding = settings if seed is None else {**settings, "seed": seed}
         generator = backends.create("generator", backend, threads=threads, gpus=gpu, **decoding)
-        outputs = generator.generate(model, [t["problem"] for t in problems])
         named = {EVAL_SEED: seed} if seeds and len(seeds) > 1 else {}
-        rows += [{"task_id": t["id"], "output": o, **named} for t, o in zip(problems, outputs)]
-    write_jsonl(predictions, rows)
+        for bench_rows, path in zip(rows, benchmarks):
+            problems = read_jsonl(path)
+            outputs = generator.generate(model, [t["problem"] for t in problems])
+            bench_rows += [{"task_id": t["id"], "output": o, **named} for t, o in zip(problems, outputs)]
+    for bench_rows, path in zip(rows, outputs_to):
+        write_jsonl(path, bench_rows)
 
 
 def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple[list[dict], dict]:
@@ -81,15 +96,29 @@ def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple
     return [{**p, **v} for p, v in zip(predictions, verdicts)], report
 
 
-def grade_predictions(*, tasks: str, predictions: str, graded: str, grading_report: str, threads: int = 1) -> None:
-    made, report = grade(read_jsonl(tasks), read_jsonl(predictions), threads)
-    if any(EVAL_SEED in row for row in made):  # sampled decoding: each evaluation seed's count too
-        by_seed: dict[int, dict[str, int]] = {}
-        for row in made:
-            counts = by_seed.setdefault(row[EVAL_SEED], {"items": 0, "correct": 0})
-            counts["items"] += 1
-            counts["correct"] += bool(row["correct"])
-        report = {**report, "by_eval_seed": by_seed}
-    write_jsonl(graded, made)
-    write_json(grading_report, report)
-    log.info("grading: %s", report)
+def grade_predictions(
+    *,
+    tasks: str | list[str],
+    predictions: str | list[str],
+    graded: str | list[str],
+    grading_report: str | list[str],
+    threads: int = 1,
+) -> None:
+    """Grade each benchmark's predictions (``predictions[i]`` against ``tasks[i]`` into
+    ``graded[i]`` and ``grading_report[i]``): one job per model, like generation."""
+    files = [[f] if isinstance(f, str) else list(f) for f in (tasks, predictions, graded, grading_report)]
+    if len({len(f) for f in files}) != 1:
+        counts = [len(f) for f in files]
+        raise ValueError(f"benchmarks, predictions, graded files and reports differ in number: {counts}")
+    for bench_tasks, bench_predictions, bench_graded, report_path in zip(*files):
+        made, report = grade(read_jsonl(bench_tasks), read_jsonl(bench_predictions), threads)
+        if any(EVAL_SEED in row for row in made):  # sampled decoding: each evaluation seed's count too
+            by_seed: dict[int, dict[str, int]] = {}
+            for row in made:
+                counts = by_seed.setdefault(row[EVAL_SEED], {"items": 0, "correct": 0})
+                counts["items"] += 1
+                counts["correct"] += bool(row["correct"])
+            report = {**report, "by_eval_seed": by_seed}
+        write_jsonl(bench_graded, made)
+        write_json(report_path, report)
+        log.info("grading %s: %s", bench_tasks, report)
