@@ -328,6 +328,17 @@ def test_findings_refuse_settings_trained_with_other_seeds(tmp_path):
         build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"])
 
 
+def test_stage1_is_paired_with_every_seed_even_where_none_is_its_own(tmp_path):
+    """Stage 1 is trained once (seed 42); a study whose stage-2 seed is 1 still gets finding 0."""
+    graded = [write_graded(tmp_path, A.BASELINE, 42, "eval_hard", first(2, 40))]
+    graded += [write_graded(tmp_path, run, 1, "eval_hard", first(10, 40)) for run in FINDING_ITEMS]
+    evaluation = {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}
+    config = {**CONFIG, "replicates": {"seeds": [1]}, "evaluation": evaluation}
+    premise = build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"]).iloc[0]
+    assert (premise["finding"], premise["b"], premise["seeds"]) == (0, A.BASELINE, 1)
+    assert premise["diff_by_seed"] == "1: +20.0" and premise["verdict"] == "holds"
+
+
 def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
     from guiding.report.summary import main
 

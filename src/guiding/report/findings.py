@@ -35,11 +35,14 @@ def verdict(ci_low: float, ci_high: float) -> str:
     return INCONCLUSIVE
 
 
-def compare(a: dict[int, dict[str, float]], b: dict[int, dict[str, float]], config: dict) -> dict:
+def compare(
+    a: dict[int, dict[str, float]], b: dict[int, dict[str, float]], config: dict, *, b_trained_once: bool = False
+) -> dict:
     """Setting ``a`` against ``b`` ({seed: {task_id: score}} each, the score averaged over the
     evaluation seeds), paired by training seed and item. A ``b`` trained once (the stage-1
-    baseline) is paired with every seed of ``a``: the interval then covers ``a``'s seeds only."""
-    if len(b) == 1 and len(a) > 1:
+    baseline, at its own seed) is paired with every seed of ``a``: the interval then covers
+    ``a``'s seeds, not ``b``'s."""
+    if b_trained_once:
         (only,) = b.values()
         b = {seed: only for seed in a}
     if sorted(a) != sorted(b):
@@ -97,6 +100,7 @@ def build_findings(graded: list[str], set_stats: list[str], config: dict, benchm
                         item_scores(by_setting[model(a), bench]),
                         item_scores(by_setting[model(b), bench]),
                         config,
+                        b_trained_once=b == BASELINE,
                     ),
                 }
             )
