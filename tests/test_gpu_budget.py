@@ -43,14 +43,14 @@ def test_tokens_come_from_built_artifacts_and_sizes_fill_in_the_rest(tmp_path):
         else:
             assert (job.tokens, job.measured) == (set_size(config, spec["set"]) * 10 * epochs, False)
     evaluations = [job for job in jobs.values() if job.kind == "evaluate"]
-    assert len(evaluations) == (1 + len(runs) * len(seeds)) * len(config["evaluation"]["benchmarks"])
-    per_item = 2 + config["evaluation"]["max_new_tokens"]
-    assert {job.tokens for job in evaluations} == {2 * per_item}
-    assert evaluations[0].gpu_hours == pytest.approx(2 * per_item / 50 / 3600)
+    assert len(evaluations) == 1 + len(runs) * len(seeds)  # one job per model answers every benchmark
+    per_model = 2 * (2 + config["evaluation"]["max_new_tokens"]) * len(config["evaluation"]["benchmarks"])
+    assert {job.tokens for job in evaluations} == {per_model}
+    assert evaluations[0].gpu_hours == pytest.approx(per_model / 50 / 3600)
     # Sampled decoding at three evaluation seeds answers every item three times; greedy, once.
     config["evaluation"].update(temperature=0.6, seeds=[1, 2, 3])
     sampled = [job for job in plan(config, tmp_path, RATE, tokens_per_example=10) if job.kind == "evaluate"]
-    assert len(sampled) == len(evaluations) and {job.tokens for job in sampled} == {3 * 2 * per_item}
+    assert len(sampled) == len(evaluations) and {job.tokens for job in sampled} == {3 * per_model}
 
 
 def test_the_budget_needs_the_stage1_data_and_names_it(tmp_path):

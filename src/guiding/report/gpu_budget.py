@@ -40,7 +40,7 @@ class Job:
     kind: str
     """"train" or "evaluate"."""
     name: str
-    """The job's model (and benchmark, for evaluation)."""
+    """The job's model (an evaluation job answers every benchmark)."""
     tokens: float
     """Tokens the job processes (training: all epochs; evaluation: prompts and the generation bound)."""
     measured: bool
@@ -94,14 +94,15 @@ def plan(
             add("train", f"{A.stage2_model(run)} seed {seed}", tokens * spec["recipe"]["num_train_epochs"], measured)
     evaluation = config["evaluation"]
     models = [A.BASELINE, *(f"{A.stage2_model(run)} seed {seed}" for run in stage2_runs(config) for seed in seeds)]
+    tokens = 0  # one generation job per model answers every benchmark
     for bench in evaluation["benchmarks"]:
         path = workdir / A.fill(A.BENCHMARK, bench=bench)
         if not path.exists():
             raise FileNotFoundError(f"{path} is not built yet: run `snakemake {A.fill(A.BENCHMARK, bench=bench)}`")
         problems = [row["problem"] for row in read_jsonl(path)]
-        tokens = count_tokens(problems, tokenizer) + len(problems) * evaluation["max_new_tokens"]
-        for model in models:  # sampled decoding answers every item once per evaluation seed
-            add("evaluate", f"{model} on {bench}", tokens * max(len(evaluation_seeds(config)), 1), True)
+        tokens += count_tokens(problems, tokenizer) + len(problems) * evaluation["max_new_tokens"]
+    for model in models:  # sampled decoding answers every item once per evaluation seed
+        add("evaluate", f"{model} on every benchmark", tokens * max(len(evaluation_seeds(config)), 1), True)
     return jobs
 
 
