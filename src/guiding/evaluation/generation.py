@@ -33,6 +33,15 @@ def chat_prompts(tokenizer, problems: list[str]) -> list[str]:
     ]
 
 
+def load_model(model_path: str, device: str = "cpu") -> tuple:
+    """The tokenizer (padding on the left) and the model, in evaluation mode on ``device``."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    tokenizer.padding_side = "left"  # decoder-only: pad on the left so every row continues from its prompt
+    return tokenizer, AutoModelForCausalLM.from_pretrained(model_path).to(device).eval()
+
+
 def generate_solutions(
     model_path: str,
     problems: list[str],
@@ -41,16 +50,16 @@ def generate_solutions(
     threads: int | None = None,
     device: str = "cpu",
     progress: bool = True,
+    loaded: tuple | None = None,
 ) -> list[str]:
+    """Answers to ``problems``; ``loaded`` is ``load_model``'s result for ``model_path`` when the
+    caller keeps the model across calls."""
     import torch
     from tqdm import tqdm
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if threads:
         torch.set_num_threads(threads)
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    tokenizer.padding_side = "left"  # decoder-only: pad on the left so every row continues from its prompt
-    model = AutoModelForCausalLM.from_pretrained(model_path).to(device).eval()
+    tokenizer, model = loaded or load_model(model_path, device)
     stops = model.generation_config.eos_token_id
     prompts = chat_prompts(tokenizer, problems)
     sampling = {} if decoding.greedy else {"temperature": decoding.temperature, "top_p": decoding.top_p}
@@ -85,9 +94,20 @@ class TransformersGenerator:
         self.decoding = Decoding(max_new_tokens=max_new_tokens, **decoding)
         self.batch_size, self.threads = batch_size, threads
         self.device = "cuda" if gpus else "cpu"
+        self._loaded: dict[str, tuple] = {}  # model path -> (tokenizer, model): loaded once per job
 
     def generate(self, model_path: str, problems: list[str]) -> list[str]:
-        return generate_solutions(model_path, problems, self.decoding, self.batch_size, self.threads, self.device)
+        if model_path not in self._loaded:
+            self._loaded[model_path] = load_model(model_path, self.device)
+        return generate_solutions(
+            model_path,
+            problems,
+            self.decoding,
+            self.batch_size,
+            self.threads,
+            self.device,
+            loaded=self._loaded[model_path],
+        )
 
 
 _ENGINES: dict[tuple[str, int], object] = {}  # (model path, GPUs) -> vLLM engine, loaded once per job

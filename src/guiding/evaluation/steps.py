@@ -48,6 +48,11 @@ def convert_benchmark(
     log.info("%s: %s", bench, {k: v for k, v in facts.items() if k != "dropped"})
 
 
+def _paths(files: str | list[str]) -> list[str]:
+    """One benchmark's file as a list of one, several benchmarks' as they are."""
+    return [files] if isinstance(files, str) else list(files)
+
+
 def generate_predictions(
     *,
     model: str,
@@ -64,8 +69,7 @@ def generate_predictions(
     task once per evaluation seed, seed by seed, each row naming its seed (``eval_seed``) where
     there are several (with one, the rows are as they always were)."""
     preflight(gpu, "generate_predictions")
-    benchmarks = [tasks] if isinstance(tasks, str) else list(tasks)
-    outputs_to = [predictions] if isinstance(predictions, str) else list(predictions)
+    benchmarks, outputs_to = _paths(tasks), _paths(predictions)
     if len(benchmarks) != len(outputs_to):
         raise ValueError(f"{len(benchmarks)} benchmarks but {len(outputs_to)} prediction files")
     settings = dict(generation)
@@ -106,7 +110,7 @@ def grade_predictions(
 ) -> None:
     """Grade each benchmark's predictions (``predictions[i]`` against ``tasks[i]`` into
     ``graded[i]`` and ``grading_report[i]``): one job per model, like generation."""
-    files = [[f] if isinstance(f, str) else list(f) for f in (tasks, predictions, graded, grading_report)]
+    files = [_paths(f) for f in (tasks, predictions, graded, grading_report)]
     if len({len(f) for f in files}) != 1:
         counts = [len(f) for f in files]
         raise ValueError(f"benchmarks, predictions, graded files and reports differ in number: {counts}")

@@ -45,7 +45,7 @@ class SimulatedChat(InProcessBackend):
         # Only what makes a teacher's answers: its per-step error, error style and where it errs.
         self.teachers = {
             name: SimulatedTeacher(
-                name, float(t["step_error"]), t["error_style"], error_ops=tuple(t.get("error_ops", OPERATIONS))
+                name, float(t["step_error"]), t["error_style"], error_ops=t.get("error_ops", OPERATIONS)
             )
             for name, t in (teachers or {}).items()
         }
