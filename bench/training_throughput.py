@@ -7,6 +7,8 @@ path the rules take), alternating the variants over rounds. For each it prints t
 own peak (a 2048x2048 matmul measured in the same run, fp32 and bf16), and the ratio against
 the first variant. Model FLOPs per token: 6 x (non-embedding parameters + the output layer) plus
 the attention term 12 x layers x hidden x sequence length (the PaLM appendix's estimate).
+Beside the steady-state rate it prints the wall time of the whole training call (model load,
+tokenisation, any compilation, every step) and its ratio: what a short job of the workflow pays.
 
     .venv/bin/python bench/training_throughput.py                       # every variant, 2 rounds
     .venv/bin/python bench/training_throughput.py --variants default bf16 --steps 40 --threads 1
@@ -87,13 +89,18 @@ def flops_per_token(model_dir: Path, seq_len: float) -> float:
     return 6 * (layers * per_layer + h * c.vocab_size) + 12 * layers * h * seq_len
 
 
-def measure(model: Path, rows: list[dict], recipe: dict, steps: int, warmup: int, threads: int, tmp: Path):
+def measure(
+    model: Path, rows: list[dict], recipe: dict, steps: int, warmup: int, threads: int, tmp: Path
+) -> tuple[float, float]:
+    """Examples per second after the warm-up steps, and the seconds of the whole training call."""
     clock = StepClock(warmup)
     recipe = {**recipe, "max_steps": steps + warmup, "save_strategy": "no", "logging_steps": 10**6}
     recipe.pop("save_steps", None)
-    train_rows(str(model), rows, str(tmp / "out"), recipe, str(tmp / "scratch"), None, threads, [clock])
+    whole = _timed(
+        lambda: train_rows(str(model), rows, str(tmp / "out"), recipe, str(tmp / "scratch"), None, threads, [clock])
+    )
     seconds = clock.end - clock.start
-    return clock.steps * recipe["per_device_train_batch_size"] / seconds
+    return clock.steps * recipe["per_device_train_batch_size"] / seconds, whole
 
 
 def main() -> None:
@@ -127,6 +134,7 @@ def main() -> None:
         build_student_base(texts, base, student["vocab_size"], student["architecture"], student["seed"])
         tokenizer = AutoTokenizer.from_pretrained(base)
         results: dict[tuple[str, str], list[float]] = {}
+        whole_runs: dict[tuple[str, str], list[float]] = {}
         tokens_per_example, flops = {}, {}
         for stage, items in data.items():
             rows = [to_conversation(i) for i in items]
@@ -138,22 +146,25 @@ def main() -> None:
             for _ in range(args.rounds):
                 for variant in args.variants:
                     recipe = {**config["training"][stage], **VARIANTS[variant]}
-                    rate = measure(base, rows, recipe, args.steps, args.warmup, args.threads, tmp / variant)
+                    rate, whole = measure(base, rows, recipe, args.steps, args.warmup, args.threads, tmp / variant)
                     results.setdefault((stage, variant), []).append(rate)
+                    whole_runs.setdefault((stage, variant), []).append(whole)
 
     print(
         f"\n{'stage':7} {'variant':22} {'examples/s':>10} {'tokens/s':>9} {'tok/s/thr':>9} {'MFU fp32':>8} "
-        f"{'MFU bf16':>8} {'ratio':>6}"
+        f"{'MFU bf16':>8} {'ratio':>6} {'run s':>6} {'run ratio':>9}"
     )
     for stage in data:
         first = statistics.median(results[(stage, args.variants[0])])
+        first_run = statistics.median(whole_runs[(stage, args.variants[0])])
         for variant in args.variants:
             rate = statistics.median(results[(stage, variant)])
+            run = statistics.median(whole_runs[(stage, variant)])
             tokens = rate * tokens_per_example[stage]
             mfu = {name: tokens * flops[stage] / (gflops * 1e9) for name, gflops in peak.items()}
             print(
                 f"{stage:7} {variant:22} {rate:10.1f} {tokens:9.0f} {tokens / args.threads:9.0f} "
-                f"{mfu['fp32']:8.1%} {mfu['bf16']:8.1%} {rate / first:6.2f}"
+                f"{mfu['fp32']:8.1%} {mfu['bf16']:8.1%} {rate / first:6.2f} {run:6.1f} {first_run / run:9.2f}"
             )
 
 
