@@ -8,7 +8,8 @@ own peak (a 2048x2048 matmul measured in the same run, fp32 and bf16), and the r
 the first variant. Model FLOPs per token: 6 x (non-embedding parameters + the output layer) plus
 the attention term 12 x layers x hidden x sequence length (the PaLM appendix's estimate).
 Beside the steady-state rate it prints the wall time of the whole training call (model load,
-tokenisation, any compilation, every step) and its ratio: what a short job of the workflow pays.
+tokenisation, any compilation, every step) and its speed ratio against the first variant (above
+1: faster): what a short job of the workflow pays.
 
     .venv/bin/python bench/training_throughput.py                       # every variant, 2 rounds
     .venv/bin/python bench/training_throughput.py --variants default bf16 --steps 40 --threads 1
