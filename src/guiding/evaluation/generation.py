@@ -87,6 +87,11 @@ def generate_solutions(
     return outputs
 
 
+# (model path, device) -> (tokenizer, model), loaded once per job: the benchmarks and the
+# evaluation seeds (one generator each) reuse it, as they reuse a vLLM engine (_ENGINES).
+_MODELS: dict[tuple[str, str], tuple] = {}
+
+
 class TransformersGenerator:
     """transformers' generate, ``batch_size`` prompts at a time, on the CPU or the first GPU."""
 
@@ -94,11 +99,11 @@ class TransformersGenerator:
         self.decoding = Decoding(max_new_tokens=max_new_tokens, **decoding)
         self.batch_size, self.threads = batch_size, threads
         self.device = "cuda" if gpus else "cpu"
-        self._loaded: dict[str, tuple] = {}  # model path -> (tokenizer, model): loaded once per job
 
     def generate(self, model_path: str, problems: list[str]) -> list[str]:
-        if model_path not in self._loaded:
-            self._loaded[model_path] = load_model(model_path, self.device)
+        key = (model_path, self.device)
+        if key not in _MODELS:
+            _MODELS[key] = load_model(model_path, self.device)
         return generate_solutions(
             model_path,
             problems,
@@ -106,7 +111,7 @@ class TransformersGenerator:
             self.batch_size,
             self.threads,
             self.device,
-            loaded=self._loaded[model_path],
+            loaded=_MODELS[key],
         )
 
 
