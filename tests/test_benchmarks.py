@@ -1,4 +1,4 @@
-"""Benchmarks as artifacts: the shared benchmark files read into one shape, graded in their forms."""
+"""Benchmarks as artifacts: the benchmark files of tests/data/benchmarks read into one shape, graded in their forms."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from guiding.answers import grade_many
 from guiding.evaluation.benchmarks import from_world, load_benchmark, standardize
 from guiding.evaluation.steps import grade
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parent / "data" / "benchmarks"
 SPECS = {
     "math500": {"source": "math500.jsonl", "label": "MATH", "form": "plain"},
     "sat": {
@@ -25,7 +25,7 @@ SPECS = {
         "columns": {"problem": "question"},
     },
     "gsm8k": {
-        "source": "gsm8k_test.jsonl",
+        "source": "gsm8k_test_first200.jsonl",
         "label": "GSM8K",
         "form": "gsm8k",
         "columns": {"problem": "question"},
@@ -35,10 +35,7 @@ SPECS = {
 
 
 def spec(name):
-    path = DATA / SPECS[name]["source"]
-    if not path.is_file():
-        pytest.skip(f"{path} is not here (the shared data are not shipped with the project)")
-    return {**SPECS[name], "source": str(path)}
+    return {**SPECS[name], "source": str(DATA / SPECS[name]["source"])}
 
 
 @pytest.mark.parametrize("name, items", [("math500", 500), ("sat", 32), ("gaokao", 118), ("gsm8k", 200)])

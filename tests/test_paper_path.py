@@ -17,7 +17,7 @@ from conftest import SMALL, small_study_command
 pytest.importorskip("trl")
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "tests" / "data" / "benchmarks"
 pytestmark = pytest.mark.workflow
 
 
@@ -45,9 +45,6 @@ def hub_model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, hub_model):
-    for name in ("math500.jsonl", "sat_math.jsonl", "gsm8k_test.jsonl"):
-        if not (DATA / name).is_file():
-            pytest.skip(f"{DATA / name} is not here (the shared data are not shipped with the project)")
     config = yaml.safe_load(SMALL.read_text())
     config["backends"] = {"student_base": "pretrained"}
     config["student"] = {"model": str(hub_model), "dtype": "float32"}
@@ -81,7 +78,7 @@ def study(tmp_path_factory, hub_model):
                 "limit": 10,
             },
             "gsm8k": {
-                "source": str(DATA / "gsm8k_test.jsonl"),
+                "source": str(DATA / "gsm8k_test_first200.jsonl"),
                 "label": "GSM8K",
                 "form": "gsm8k",
                 "columns": {"problem": "question"},

@@ -14,7 +14,7 @@ from guiding.tasks.sources import HubTaskSource, foreign_letter_share, is_multi_
 from guiding.tasks.steps import generate_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_MATH500 = ROOT.parent / "shared" / "data" / "math500.jsonl"
+MATH500 = ROOT / "tests" / "data" / "benchmarks" / "math500.jsonl"
 
 
 def prefilter(**changes):
@@ -189,15 +189,14 @@ def test_the_same_source_reads_parquet(tmp_path):
     assert [t["problem"] for t in source.splits()["train_hard"]] == ["Find the sum of 3 and 4."]
 
 
-@pytest.mark.skipif(not SHARED_MATH500.is_file(), reason="../shared/data/math500.jsonl is not there")
-def test_math_levels_4_and_5_of_the_shared_math500_file_pass_the_filters_with_every_drop_counted():
+def test_math_levels_4_and_5_of_the_math500_file_pass_the_filters_with_every_drop_counted():
     source = HubTaskSource(
-        [{"source": str(SHARED_MATH500), "name": "math500", "where": {"column": "level", "in": [4, 5]}}],
+        [{"source": str(MATH500), "name": "math500", "where": {"column": "level", "in": [4, 5]}}],
         prefilter(),
     )
     tasks = source.splits()["train_hard"]
     report = source.filter_report["sources"]["math500"]
-    rows = [r for r in read_jsonl(SHARED_MATH500) if r["level"] in (4, 5)]
+    rows = [r for r in read_jsonl(MATH500) if r["level"] in (4, 5)]
     assert report["read"] == len(rows) and report["kept"] == len(tasks)
     assert report["kept"] + sum(report["dropped_by_reason"].values()) == report["read"]
     asy = sum("[asy]" in r["problem"] + r["solution"] for r in rows)
