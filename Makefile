@@ -2,8 +2,12 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# Torch pinned (as in pyproject.toml): an unpinned torch would pull several GB of CUDA packages.
+# Torch pinned as in pyproject.toml. On Linux x86-64, PyPI's torch is the CUDA build (several GB of
+# CUDA libraries), so torch comes from PyTorch's CPU index unless TORCH_INDEX says otherwise:
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cu128   # a CUDA build
+#   make run TORCH_INDEX=                                          # PyPI's default build
 TORCH := torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 CORES ?= all
 
 .PHONY: run test install install-test dry-run lint rulegraph clean
@@ -12,12 +16,24 @@ $(BIN)/python:
 	$(shell command -v $(PYTHON) >/dev/null 2>&1 && echo $(PYTHON) || echo python3) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Torch first, from TORCH_INDEX; where that index cannot be reached, from PyPI, saying so.
+$(VENV)/.torch: | $(BIN)/python
+	@if [ -n "$(TORCH_INDEX)" ] && $(BIN)/python -c "import urllib.request as u; u.urlopen('$(TORCH_INDEX)/torch/', timeout=15)" 2>/dev/null; then \
+		echo "torch: $(TORCH) from $(TORCH_INDEX)"; \
+		$(BIN)/pip install --quiet --index-url $(TORCH_INDEX) $(TORCH); \
+	else \
+		echo "torch: $(if $(TORCH_INDEX),$(TORCH_INDEX) cannot be reached; ,)$(TORCH) from PyPI (on Linux x86-64 that is the CUDA build)"; \
+		$(BIN)/pip install --quiet $(TORCH); \
+	fi
+	touch $@
+
+# The package next; the torch installed above satisfies its pin, so nothing replaces it.
+$(VENV)/.installed: pyproject.toml $(VENV)/.torch
 	$(BIN)/pip install --quiet $(TORCH) -e .
 	touch $@
 
 # One resolver run for the package and its test extras (a fresh clone's `make test` installs once).
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.torch
 	$(BIN)/pip install --quiet $(TORCH) -e ".[test]"
 	touch $(VENV)/.installed $@
 

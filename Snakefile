@@ -18,6 +18,12 @@ if not any("mode" in load_configfile(path) for path in workflow.overwrite_config
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
+# A variant study writes under its own directory, never over the default's results/.
+if config.get("workdir"):
+
+    workdir: config["workdir"]
+
+
 include: "rules/common.smk"
 include: "rules/tasks.smk"
 include: "rules/teachers.smk"
