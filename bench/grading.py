@@ -24,7 +24,7 @@ from pathlib import Path
 
 from guiding.answers import extract_answer, grade, grade_many
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "math500.jsonl"
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "benchmarks" / "math500.jsonl"
 PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 INTEGER = re.compile(r"^-?\d+$")
 

@@ -8,7 +8,8 @@ import argparse
 import sys
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    """The command's parser and its subcommands' modules (each has ``add_arguments`` and ``run``)."""
     parser = argparse.ArgumentParser(prog="guiding")
     commands = parser.add_subparsers(dest="command", required=True)
     from . import estimate
@@ -18,6 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     modules = {"serve": serve, "estimate": estimate, "gpu-budget": gpu_budget}
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser, modules = build_parser()
     args = parser.parse_args(argv)
     sys.exit(modules[args.command].run(args) or 0)
 
