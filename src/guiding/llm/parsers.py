@@ -116,8 +116,8 @@ _REFUSAL = re.compile(
     # An apology or "unfortunately" followed, in the same sentence, by a can't.
     r"(?:i'?m\s+|i\s+am\s+)?(?:(?:really|very|so|terribly)\s+)?(?:sorry|unfortunately|apologies|i\s+apologi[sz]e)\b"
     r"[^.!?\n]{0,60}?\b(?:can(?:no|')?t|can\s+not|won'?t|will\s+not|unable|not\s+able|must\s+decline)\b"
-    r"|i\s+(?:can(?:no|')?t|can\s+not|won'?t|will\s+not|must\s+decline|am\s+unable\s+to|'m\s+unable\s+to|"
-    r"am\s+not\s+able\s+to|'m\s+not\s+able\s+to)\s+(?:help|assist|provide|comply|fulfil+|complete|do\s+that|"
+    r"|i(?:\s+can(?:no|')?t|\s+can\s+not|\s+won'?t|\s+will\s+not|\s+must\s+decline|(?:'m|\s+am)\s+unable\s+to|"
+    r"(?:'m|\s+am)\s+not\s+able\s+to)\s+(?:be\s+able\s+to\s+)?(?:help|assist|provide|comply|fulfil+|complete|do\s+that|"
     r"answer|respond|translate|rewrite|paraphrase|solve|support|process|engage|continue|create|produce|generate)\b"
     r"|as\s+an\s+ai\b[^.!?\n]{0,60}?\b(?:can(?:no|')?t|can\s+not|unable|not\s+able)\b"
     r"|(?:很|非常)?(?:抱歉|对不起|不好意思)[^。！\n]{0,30}?(?:无法|不能|不可以|没法)"
@@ -287,10 +287,12 @@ def _read_token(text: str, words_may_run_on: bool) -> bool | None | str:
         return ""
     if m[1].isdigit() and _ARITHMETIC_AFTER.match(rest) and "=" in rest:
         return ""
-    is_word = m[1][0].isalpha() and m[1].isascii()
     if m[1][-1].isalnum() and rest[:1].isalnum() and m[1].isascii():
         return ""  # "no" in "not", "1" in "10"
-    if not _AFTER_TOKEN.match(rest) and not (is_word and words_may_run_on and rest[:1].isspace()):
+    # A mark (✅, 正确) may run on into its explanation; a word only where the line's label says
+    # what it answers ("Answer: no it lacks b"), never a digit ("1 real root").
+    runs_on = not m[1].isascii() or (m[1][0].isalpha() and words_may_run_on)
+    if not _AFTER_TOKEN.match(rest) and not (runs_on and rest[:1].isspace()):
         return ""
     return _token_value(m[1])
 
@@ -315,42 +317,64 @@ def _first_sentence_decision(line: str) -> bool | None | str:
     rest = _CLOSE_WRAP.sub("", rest, count=1) if rest[:1] in "*_" else rest
     if m[1][-1].isalnum() and rest[:1].isalnum() and m[1].isascii():
         return ""
+    if m[1].isdigit() and re.match(r"\s*[.)]\s*\S", rest):
+        return ""  # "1. The reference answer is 14." numbers a list
     if re.match(r"\s*(?:$|[.,;:!\-\u2013\u2014])", rest) and not _AMBIGUOUS_AFTER.match(rest):
         return _token_value(m[1])
     return ""
 
 
-def _decision(text: str, labels: str) -> bool | None | str:
-    """The reply's last decision: labelled lines, a first line that starts with the answer, a bare
-    last line. "" when there is none or the last labelled line cannot be read."""
-    label = _labelled(labels, loose=True)
-    lines = _lines(text.translate(_FULL_WIDTH))
-    filled = [i for i, line in enumerate(lines) if line.strip()]
-    if not filled:
-        return ""
+def _decision(text: str, labels: str, weak_labels: str) -> bool | None | str:
+    """The reply's last decision, or "" when there is none or the last one cannot be read.
+
+    Decision lines: a line that starts with one of ``labels`` ("Verdict: 1", "The verdict is 0"),
+    whose unreadable value ("Verdict: the results agree") is a decision that cannot be read; a line
+    that starts with one of ``weak_labels`` and a readable value (a judge's "Answer: 14" restates
+    a result and is skipped); a label alone ("## Verdict") and a bare token on the next line; a
+    first line that starts with the answer ("Yes, it is well defined."); a bare last line ("**1**").
+    """
+    strong, weak = _labelled(labels, loose=True), _labelled(weak_labels, loose=True)
+    alone = re.compile(rf"^(?:{labels}){_BOLD_TAIL}[:\uff1a]?{_BOLD_TAIL}$", re.IGNORECASE)
+    lines = [lead(line) for line in _lines(text.translate(_FULL_WIDTH))]
+    filled = [i for i, line in enumerate(lines) if line]
     found: list[bool | None | str] = []
+    after_label = False
     for i in filled:
-        m = label.match(lead(lines[i]))
-        if m:
-            if m["rest"].strip():
-                found.append(_read_token(m["rest"], words_may_run_on=True))
-            continue  # a heading "## Verdict" with the decision on the next line
-        if i == filled[0]:
-            value = _first_sentence_decision(lines[i])
+        line = _STATEMENT.sub(r"\g<label>: ", lines[i], count=1)
+        m, w = strong.match(line), weak.match(line)
+        if m and m["rest"].strip():
+            found.append(_read_token(m["rest"], words_may_run_on=True))
+        elif w and w["rest"].strip():
+            value = _read_token(w["rest"], words_may_run_on=True)
             if value != "":
                 found.append(value)
-                continue
-        if i in (filled[0], filled[-1]):
-            value = _bare_token(lines[i])
+        elif alone.match(line) or (m and not m["rest"].strip()):
+            after_label = True  # a heading "## Verdict": the decision is on the next line
+            continue
+        else:
+            value = _first_sentence_decision(lines[i]) if i == filled[0] else ""
+            if value == "" and (after_label or i in (filled[0], filled[-1])):
+                value = _bare_token(lines[i])
             if value != "":
                 found.append(value)
+        after_label = False
     return found[-1] if found else ""
+
+
+# "The verdict is 1", "So my final answer is 0": read as "verdict: 1", "final answer: 0".
+_STATEMENT = re.compile(
+    r"^(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:the|my)\s+(?P<label>(?:final\s+)?(?:verdict|answer|decision|result))"
+    r"\s+(?:is|would\s+be)\s*:?\s*",
+    re.IGNORECASE,
+)
 
 
 # ---------------------------------------------------------------- verdicts and filters
 
-_VERDICT_LABELS = r"(?:my\s+|the\s+)?(?:final\s+)?(?:verdict|grade|judge?ment|decision|evaluation)|结论|判定"
-_ANSWER_LABELS = r"(?:my\s+|the\s+)?(?:final\s+)?(?:answer|verdict|result|decision)|答案|结论"
+_VERDICT_LABELS = r"(?:my\s+|the\s+)?(?:final\s+)?(?:verdict|grade|judge?ment|evaluation)|判定"
+_VERDICT_WEAK = r"(?:my\s+|the\s+)?(?:final\s+)?(?:answer|decision|result|conclusion)|结论"
+_ANSWER_LABELS = r"(?:my\s+|the\s+)?(?:final\s+)?answer|答案"
+_ANSWER_WEAK = r"(?:my\s+|the\s+)?(?:final\s+)?(?:verdict|result|decision|conclusion)|结论"
 
 
 def parse_verdict(text: str) -> Parsed:
@@ -360,7 +384,7 @@ def parse_verdict(text: str) -> Parsed:
     if data is not _NOT_JSON:
         value = _token_value(str(data.get("verdict", "")).strip()) if data else ""
         return failed("invalid_json") if value == "" else Parsed(value)
-    value = _decision(text, _VERDICT_LABELS)
+    value = _decision(text, _VERDICT_LABELS, _VERDICT_WEAK)
     if value == "":
         return failed("refusal" if is_refusal(text) else "no_verdict")
     return Parsed(value)
@@ -374,7 +398,7 @@ def parse_yes_no(text: str) -> Parsed:
         raw = data.get("answer") if data else None
         value = _token_value(str(int(raw)) if isinstance(raw, bool) else str(raw).strip()) if raw is not None else ""
         return Parsed(value) if isinstance(value, bool) else failed("invalid_json")
-    value = _decision(text, _ANSWER_LABELS)
+    value = _decision(text, _ANSWER_LABELS, _ANSWER_WEAK)
     if not isinstance(value, bool):
         return failed("refusal" if value == "" and is_refusal(text) else "no_answer")
     return Parsed(value)
@@ -410,7 +434,7 @@ def _number(word: str) -> int:
 
 def _phrase_count(sentence: str) -> int | None:
     """The count a sentence states as "N steps", when it states exactly one."""
-    counts = {_number(m[1]) for m in _STEPS_PHRASE.finditer(sentence)}
+    counts = {_number(m[1]) for m in _STEPS_PHRASE.finditer(re.sub(r"\*\*|__", "", sentence))}
     return counts.pop() if len(counts) == 1 else None
 
 
@@ -428,7 +452,7 @@ def parse_count(text: str) -> Parsed:
         return failed("invalid_json")
     lines = _lines(text.translate(_FULL_WIDTH))
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    label = _labelled(_COUNT_LABELS)
+    label = _labelled(_COUNT_LABELS, loose=True)
     found: list[int | None] = []
     for i in filled:
         line = lead(lines[i])
@@ -454,13 +478,14 @@ def parse_count(text: str) -> Parsed:
 # ---------------------------------------------------------------- step verdicts
 
 _STEP_LINE = re.compile(
-    r"^(?:step|\u6b65\u9aa4|\u7b2c)?\s*#?\s*(\d{1,4})\s*(?:\u6b65)?(?:\*\*|__)?\s*"
+    r"^(?:steps?|\u6b65\u9aa4|\u7b2c)?\s*#?\s*(\d{1,4})(?:\s*(?:-|\u2013|to|through)\s*(?P<last>\d{1,4}))?"
+    r"\s*(?:\u6b65)?(?:\s*\([^()]*\))?(?:\*\*|__)?\s*"
     r"(?:[:.)\-\u2013\u2014=]|->|\u2192|is\b)\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _TRAILING_MARK = re.compile(r"(?:^|\s)(\u2705|\u274c|\u2714\ufe0f?|\u2713|\u2717|\u2718|\u274e)\s*$")
 _TRAILING_WORD = re.compile(
-    r"(?:[\u2013\u2014:]|\s-|->|\u2192|=>|\(|\bthis\s+(?:step\s+)?is|\bwhich\s+is)\s*(?:\*\*|__)?\s*"
+    r"(?:[\u2013\u2014:,]|\s-|->|\u2192|=>|\(|\bthis\s+(?:step\s+)?is|\bwhich\s+is)\s*(?:\*\*|__)?\s*"
     r"(not\s+correct|correct|incorrect|wrong|right)(?:\*\*|__)?\s*[).!]?\s*$",
     re.IGNORECASE,
 )
@@ -501,6 +526,9 @@ def parse_step_verdicts(text: str, n_steps: int | None = None) -> Parsed:
         else:
             m = _STEP_LINE.match(lead(raw_line))
             number, value = (int(m[1]), _step_verdict(m["rest"])) if m else (0, "")
+            if m and m["last"] and value != "" and number < int(m["last"]) <= number + 50:
+                verdicts.update(dict.fromkeys(range(number, int(m["last"])), value))  # "Steps 1-3: 1"
+                number = int(m["last"])
         if value != "" and 0 < number < 10_000:
             verdicts[number] = value
     if not verdicts:
@@ -536,7 +564,7 @@ _INTRO_TOPIC = re.compile(r"paraphras|rewrit|reword|rephras|translat|in\s+englis
 _TEXT_LABEL = (
     r"(?:(?:the|my|a)\s+)?(?:(?:final|paraphrased|rewritten|reworded|rephrased|revised|new|english|translated|"
     r"concise|own)\s+)*(?:text|problem|solution|version|question|translation|paraphrase|rewrite|english)"
-    r"(?:\s+in\s+english)?|translation|paraphrase"
+    r"(?:\s+in\s+english)?(?:\s*\((?:english|in\s+english)\))?|translation|paraphrase"
 )
 _LABEL_LINE = _labelled(_TEXT_LABEL)
 _LABEL_ALONE = re.compile(rf"^(?:{_TEXT_LABEL}){_BOLD_TAIL}[:\uff1a]?{_BOLD_TAIL}$", re.IGNORECASE)
@@ -544,7 +572,7 @@ _NOTE = re.compile(
     r"^\(?\s*(?:notes?|n\.\s*b\.|explanation|translator'?s\s+notes?|remarks?|changes(?:\s+made)?)"
     rf"{_BOLD_TAIL}[:\uff1a]"
     r"|^\(?\s*(?:i\s+(?:have\s+|'ve\s+)?(?:kept|preserved|maintained|left|changed|rephrased|reworded|used|"
-    r"translated|made|did\s+not)|i've\s+\w+|hope\s+this|i\s+hope|let\s+me\s+know|feel\s+free|"
+    r"translated|made|did\s+not)|i've\s+\w+|translated\s+from|hope\s+this|i\s+hope|let\s+me\s+know|feel\s+free|"
     r"this\s+(?:paraphrase|rewrite|translation|version))",
     re.IGNORECASE,
 )
@@ -560,7 +588,13 @@ def _drop_intro(lines: list[str]) -> list[str]:
         if not lines:
             break
         first = lead(lines[0])
-        if _INTRO.match(first) and (first.endswith((":", "\uff1a")) or _INTRO_TOPIC.search(first)) and len(first) < 160:
+        intro = _INTRO.match(first) and len(first) < 160
+        if intro and re.search(r"[:\uff1a]\s*\S", first) and not first.endswith((":", "\uff1a")):
+            lines[0] = re.split(r"[:\uff1a]\s*", first, maxsplit=1)[1]  # "Sure! Here it is: Set a = 3."
+            break
+        if (intro and (first.endswith((":", "\uff1a")) or _INTRO_TOPIC.search(first))) or (
+            first.endswith((":", "\uff1a")) and len(first) < 80 and _INTRO_TOPIC.search(first)
+        ):
             lines.pop(0)
             continue
         if _LABEL_ALONE.match(first):
@@ -633,10 +667,19 @@ _FINAL_STATEMENT = re.compile(
 )
 
 
+_CLOSES_DISPLAY = re.compile(r"^\s*(?:\\\]|\$\$|\\end\{[A-Za-z*]+\})\s*\.?\s*$")
+
+
 def _final_line(lines: list[str]) -> int | None:
-    """The index of the last line stating a final answer, or None."""
+    """The index of the last line stating a final answer (with the lines that close its display
+    math, "\\]" or "$$"), or None."""
     found = [i for i, line in enumerate(lines) if _FINAL_STATEMENT.search(line)]
-    return found[-1] if found else None
+    if not found:
+        return None
+    last = found[-1]
+    while last + 1 < len(lines) and _CLOSES_DISPLAY.match(lines[last + 1]):
+        last += 1
+    return last
 
 
 def cut_after_answer(text: str) -> str:
