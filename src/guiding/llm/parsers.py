@@ -454,13 +454,12 @@ def parse_count(text: str) -> Parsed:
     filled = [i for i, line in enumerate(lines) if line.strip()]
     label = _labelled(_COUNT_LABELS, loose=True)
     found: list[int | None] = []
-    for i in filled:
+    labelled = [m for m in (label.match(lead(lines[i])) for i in filled) if m and m["rest"].strip()]
+    for m in labelled:  # a labelled count wins over any sentence about some of the steps
+        value = _COUNT_VALUE.match(m["rest"].strip())
+        found.append(_number(value[1]) if value else None)
+    for i in filled if not labelled else ():
         line = lead(lines[i])
-        m = label.match(line)
-        if m and m["rest"].strip():
-            value = _COUNT_VALUE.match(m["rest"].strip())
-            found.append(_number(value[1]) if value else None)
-            continue
         if i in (filled[0], filled[-1]):
             bare = re.fullmatch(r"[\s*_`$(\[{]*(?:\\boxed\s*\{)?[\s*_`$]*(\d{1,4})[\s*_`$})\].]*", line)
             if bare:
@@ -560,7 +559,11 @@ _INTRO = re.compile(
     r"the\s+following\s+is|i\s+have\s+(?:rewritten|paraphrased|translated))\b",
     re.IGNORECASE,
 )
-_INTRO_TOPIC = re.compile(r"paraphras|rewrit|reword|rephras|translat|in\s+english|version|in\s+other\s+words", re.I)
+_INTRO_TOPIC = re.compile(
+    r"paraphras|rewrit|reword|rephras|translat|in\s+english|version|in\s+other\s+words|solution|step-by-step", re.I
+)
+# A line ending in a colon that announces the text ("The English translation is:").
+_ANNOUNCES = re.compile(r"paraphras|rewrit|reword|rephras|translat|in\s+english", re.I)
 _TEXT_LABEL = (
     r"(?:(?:the|my|a)\s+)?(?:(?:final|paraphrased|rewritten|reworded|rephrased|revised|new|english|translated|"
     r"concise|own)\s+)*(?:text|problem|solution|version|question|translation|paraphrase|rewrite|english)"
@@ -589,11 +592,15 @@ def _drop_intro(lines: list[str]) -> list[str]:
             break
         first = lead(lines[0])
         intro = _INTRO.match(first) and len(first) < 160
-        if intro and re.search(r"[:\uff1a]\s*\S", first) and not first.endswith((":", "\uff1a")):
-            lines[0] = re.split(r"[:\uff1a]\s*", first, maxsplit=1)[1]  # "Sure! Here it is: Set a = 3."
+        split = re.match(r"(?P<head>[^:\uff1a]*)[:\uff1a]\s*(?P<rest>.*)$", first)
+        head, rest = (split["head"], split["rest"]) if split else (first, "")
+        if intro and rest and _INTRO_TOPIC.search(head):
+            lines[0] = rest  # "Sure! Here is the paraphrase: Set a = 3."
             break
-        if (intro and (first.endswith((":", "\uff1a")) or _INTRO_TOPIC.search(first))) or (
-            first.endswith((":", "\uff1a")) and len(first) < 80 and _INTRO_TOPIC.search(first)
+        # "Here is" may open a problem ("Here are five numbers:"); "Sure" or a named topic may not.
+        sure = _INTRO.match(first) and not re.match(r"here|below|the\s+following", first, re.I)
+        if (intro and ((first.endswith((":", "\uff1a")) and sure) or _INTRO_TOPIC.search(head))) or (
+            first.endswith((":", "\uff1a")) and len(first) < 80 and _ANNOUNCES.search(first)
         ):
             lines.pop(0)
             continue
@@ -915,6 +922,7 @@ _WHICH_OPTION = re.compile(
     r"|\bamong\s+the\s+(?:options|choices)\b|\bchoose\s+(?:from|the\s+correct)\b|^\s*(?:options|choices)\s*:",
     re.I | re.MULTILINE,
 )
+_OPTION_NAMED = re.compile(r"\s*\((?:(?:option|choice)\s+)?\(?[A-E]\)?\)\s*\.?$", re.I)
 _LETTER_PREFIX = re.compile(r"^(?:(?:option|choice)\s+)?\(?([A-E])\)?\s*[:.)]\s+|^\(([A-E])\)\s*", re.I)
 
 
@@ -995,6 +1003,9 @@ def parse_open_question(text: str) -> Parsed:
     prefix = _LETTER_PREFIX.match(answer)
     if prefix and answer[prefix.end() :].strip():
         answer = strip_math(answer[prefix.end() :])
+    named = _OPTION_NAMED.search(answer)
+    if named and answer[: named.start()].strip():
+        answer = strip_math(answer[: named.start()])  # "2 (option B)"
     if not answer:
         return failed("no_answer")
     if re.fullmatch(r"\(?[A-E]\)?", answer):  # a lower-case e may be Euler's number
