@@ -28,7 +28,7 @@ def read(entry: dict) -> parsers.Parsed:
 
 
 def outcome(entry: dict) -> str:
-    """"ok", "wrong_value", "wrong_reason", "over_rejection" (expected, but counted) or "exception"."""
+    """ "ok", "wrong_value", "wrong_reason", "over_rejection" (expected, but counted) or "exception"."""
     try:
         parsed = read(entry)
     except Exception:

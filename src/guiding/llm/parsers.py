@@ -342,6 +342,8 @@ def _decision(text: str, labels: str, weak_labels: str) -> bool | None | str:
     for i in filled:
         line = _STATEMENT.sub(r"\g<label>: ", lines[i], count=1)
         m, w = strong.match(line), weak.match(line)
+        if line != lines[i]:  # a sentence ("The verdict is based on ...") counts only where it reads
+            m, w = None, m or w
         if m and m["rest"].strip():
             found.append(_read_token(m["rest"], words_may_run_on=True))
         elif w and w["rest"].strip():
@@ -805,7 +807,9 @@ def _clean_text(text: str) -> str:
 
 def _statement_value(line: str) -> str | None:
     """The answer an unboxed final-answer line states ("The final answer is $14$." -> "14")."""
-    m = re.search(r"(?:final\s+answer|the\s+answer\s+is|answer\s*[:\uff1a]|####|答案(?:是|为)?)\s*(?:is)?\s*:?\s*", line, re.I)
+    m = re.search(
+        r"(?:final\s+answer|the\s+answer\s+is|answer\s*[:\uff1a]|####|答案(?:是|为)?)\s*(?:is)?\s*:?\s*", line, re.I
+    )
     if not m:
         return None
     rest = line[m.end() :].strip()
