@@ -54,6 +54,11 @@ def read_jsonl(name: str) -> list[dict]:
         (r"The answer is $\frac{1}{2}$.", r"\frac{1}{2}"),
         (r"Final Answer: The final answer is $\frac{1}{2}$. I hope it is correct.", r"\frac{1}{2}"),
         ("The answer is 7, no wait.\nFinal answer: 8", "8"),
+        # A final-answer statement after an intermediate box decides; a remark after a box does not.
+        (r"So x = \boxed{7}. Then y = 2x. The final answer is $14$.", "14"),
+        (r"x = \boxed{7}, so y = 14.\nFinal answer: $\frac{1}{2}$", r"\frac{1}{2}"),
+        (r"\boxed{5}. Note that the answer is positive.", "5"),
+        (r"\boxed{2}. Final answer: see above.", "2"),
         ("Janet makes 9 * 2 = 18.\n#### 18", "18"),
         ("#### 70,000\n", "70,000"),
         ("The answer is 3.\n\\boxedx", "3"),  # \boxedx is another command, not a box

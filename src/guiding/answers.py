@@ -42,6 +42,8 @@ _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _ARGUMENT = re.compile(r"\s*(?:(\{)|([^\s${}]+))")
 _BRACE = re.compile(r"[{}]")
 _PHRASE = re.compile(r"(?:the final answer is|the answer is|final answer\s*:)\s*:?", re.IGNORECASE)
+# Only these statements override a box they follow: "the answer is" is too common in remarks.
+_FINAL_PHRASE = re.compile(r"(?:the final answer is|final answer\s*:)\s*:?", re.IGNORECASE)
 _DELIMITED = re.compile(r"\$\$?(.*?)\$|\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
 _HASHES = re.compile(r"####[ \t]*(.*)")
@@ -59,11 +61,16 @@ def extract_answer(text: str) -> str | None:
     """The model's final answer in ``text``, stripped, or None; never raises.
 
     The last ``\\boxed``/``\\fbox`` decides: its balanced ``{...}`` content (or the token after
-    ``\\boxed 5``), or None when its braces never close. Only a text without any box falls back to
+    ``\\boxed 5``), or None when its braces never close; unless a "The final answer is X" /
+    "Final Answer: X" statement follows it, which then decides (a worked solution may box an
+    intermediate value before stating its answer). A text without any box falls back to
     "the (final) answer is X" / "Final Answer: X" (last occurrence), then to GSM8K's ``#### X``.
     """
     last_box = deque(_BOX.finditer(text), maxlen=1)
     if last_box:
+        stated_after = _phrase_answer(text[last_box[0].end() :], _FINAL_PHRASE)
+        if stated_after and _looks_like_a_value(stated_after):
+            return stated_after
         return _box_content(text, last_box[0].end())
     return _phrase_answer(text) or _hashes_answer(text)
 
@@ -180,8 +187,8 @@ def _box_content(text: str, start: int) -> str | None:
     return None
 
 
-def _phrase_answer(text: str) -> str | None:
-    last_phrase = deque(_PHRASE.finditer(text), maxlen=1)
+def _phrase_answer(text: str, phrase: re.Pattern = _PHRASE) -> str | None:
+    last_phrase = deque(phrase.finditer(text), maxlen=1)
     if not last_phrase:
         return None
     rest = text[last_phrase[0].end() :].lstrip()
@@ -191,6 +198,12 @@ def _phrase_answer(text: str) -> str | None:
     else:
         answer = _SENTENCE_END.split(rest.split("\n", 1)[0], 1)[0]
     return answer.strip().rstrip(".").strip("$* \t") or None
+
+
+def _looks_like_a_value(answer: str) -> bool:
+    """A stated answer that can stand for a value: a number or some mathematics, not a remark
+    such as "see above"."""
+    return bool(re.search(r"\d|\\[A-Za-z]|[=+^/]", answer))
 
 
 def _hashes_answer(text: str) -> str | None:
