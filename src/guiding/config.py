@@ -648,6 +648,8 @@ SIMULATED_BACKENDS = ("simulated",)
 
 def _check_teachers(config: dict) -> None:
     """A teacher that the synthetic world plays needs its per-step error and error style."""
+    if config["backends"]["pairs_source"] == "released":
+        return  # no teacher is asked: the released data hold their answers
     backend = config["backends"]["teacher"]
     for name, teacher in config["teachers"].items():
         if backend == "llm":
