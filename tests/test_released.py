@@ -66,7 +66,9 @@ def test_every_unreadable_record_is_counted_by_reason_and_file_and_no_pair_is_co
     ]
     assert summary["dropped_by_file"]["test_data/test.json"] == {"missing_ground_truth": 1}
     assert [p["task_id"] for p in made.paraphrases] == ["ok_1"]  # the one with an empty side is dropped
-    assert {f["path"] for f in made.files} >= {pairs_file, jsonl_file} and all(len(f["sha256"]) == 64 for f in made.files)
+    assert {f["path"] for f in made.files} >= {pairs_file, jsonl_file} and all(
+        len(f["sha256"]) == 64 for f in made.files
+    )
 
 
 def test_a_judge_label_that_disagrees_with_the_graded_answer_is_counted_and_the_choice_is_a_setting():
@@ -150,7 +152,9 @@ def test_pairs_exported_in_the_released_layout_import_back_byte_identical_and_gi
                 sizes={"hard_size": 20, "subtask_size": 20},
                 seed=1,
             )
-        assert (imported / f"{kind}-main-er50.jsonl").read_bytes() == (made_here / f"{kind}-main-er50.jsonl").read_bytes()
+        assert (imported / f"{kind}-main-er50.jsonl").read_bytes() == (
+            made_here / f"{kind}-main-er50.jsonl"
+        ).read_bytes()
 
 
 def test_judged_samples_exported_in_the_weaker_sampling_layout_import_with_their_labels(tmp_path):
@@ -162,7 +166,10 @@ def test_judged_samples_exported_in_the_weaker_sampling_layout_import_with_their
     (record,) = export_weaker_sampling(tasks, judged)
     assert record["judge1"] == 1 and record["judge2"] == 0 and record["sample2"].endswith("\\boxed{6}")
     write_json(tmp_path / "weaker_sampling" / "w" / "s.json", [record])
-    write_json(tmp_path / "task_sol_pairs" / "p" / "x.json", [{"ori_id": "t1", "original": {"task": "q", "pos_ans": "a", "neg_ans": "b"}}])
+    write_json(
+        tmp_path / "task_sol_pairs" / "p" / "x.json",
+        [{"ori_id": "t1", "original": {"task": "q", "pos_ans": "a", "neg_ans": "b"}}],
+    )
     back = import_released(tmp_path, pairs_teacher="main", weaker_sampling={"weak": "w"}, test_data={})
     assert [(j["sample"], j["correct"]) for j in back.judged["weak"]] == [(0, True), (1, False)]
     assert "judge_disagrees_with_grade" not in back.tally.summary()["noted"]  # the grade agrees with each label
@@ -217,7 +224,12 @@ def test_guiding_estimate_reports_nothing_to_send_for_paper_released():
 def test_the_paper_released_plan_is_the_whole_stage2_grid_and_evaluation_without_an_llm_rule(tmp_path):
     config = load_config(PAPER_RELEASED, ROOT)
     cmd = [sys.executable, "-m", "snakemake", "-n", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path)]
-    out = subprocess.run([*cmd, "--workflow-profile", "none", "--configfile", str(PAPER_RELEASED)], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [*cmd, "--workflow-profile", "none", "--configfile", str(PAPER_RELEASED)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     planned = Counter(re.findall(r"^rule (\w+):$", out.stdout, flags=re.M))
     runs = stage2_runs(config)
@@ -260,14 +272,19 @@ def test_a_study_from_a_released_fixture_trains_and_evaluates_end_to_end(tmp_pat
     }
     path = tmp_path / "released.yaml"
     path.write_text(yaml.safe_dump(config))
-    out = subprocess.run(small_study_command(tmp_path, "--cores", "2"), capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        small_study_command(tmp_path, "--cores", "2", configfile=path), capture_output=True, text=True, timeout=900
+    )
     assert out.returncode == 0, out.stderr[-4000:]
     ran = Counter(re.findall(r"^(?:local)?rule (\w+):$", out.stdout + out.stderr, flags=re.M))
     assert ran["import_released"] == 1 and not LLM_RULES & set(ran), ran
     report = json.loads((tmp_path / "results/data/released/report.json").read_text())
     assert report["source"] == {"local_dir": str(FIXTURES / "small")}
     assert report["pairs"] == {"main/hard": 12, "main/subtask": 24, "weak/hard": 12} and not report["dropped"]
-    assert {f["path"] for f in report["files"]} >= {"test_data/small_test.json", "weaker_sampling/weak-model/weak_samples.json"}
+    assert {f["path"] for f in report["files"]} >= {
+        "test_data/small_test.json",
+        "weaker_sampling/weak-model/weak_samples.json",
+    }
     paraphrased = read_jsonl(tmp_path / "results/sets/para-hard-main-er50.jsonl")
     assert all(item["paraphrased"] and item["problem"].startswith("Take a =") for item in paraphrased)
     with open(tmp_path / "results/tables/error_rate_sweep.csv") as f:

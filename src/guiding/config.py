@@ -533,7 +533,9 @@ def _check_released(config: dict) -> None:
     local = released.get("local_dir")
     if local:
         if not Path(local).is_dir():
-            raise ConfigError(f"released.local_dir: no directory {local!r} (a copy laid out like {released['dataset']})")
+            raise ConfigError(
+                f"released.local_dir: no directory {local!r} (a copy laid out like {released['dataset']})"
+            )
         for bench, name in released["test_data"].items():
             if not (Path(local) / "test_data" / name).is_file():
                 raise ConfigError(f"released.test_data.{bench}: no file {name!r} in {local}/test_data")

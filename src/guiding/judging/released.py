@@ -122,7 +122,9 @@ def _check_file(name: str, records: list, kept: int, first_bad: tuple[str, str] 
     """A file with records of which none fits its layout is no file of that layout: refuse it."""
     if records and not kept:
         where, reason = first_bad or ("record 0", "unknown")
-        raise ReleasedDataError(f"{name}: no record fits the layout of its folder; the first bad one is {where}: {reason}")
+        raise ReleasedDataError(
+            f"{name}: no record fits the layout of its folder; the first bad one is {where}: {reason}"
+        )
 
 
 def _text(obj: dict, key: str) -> tuple[str | None, str | None]:
@@ -287,7 +289,9 @@ def samples_from_records(name: str, records: list, teacher: str, tally: Tally) -
             if label is None:
                 tally.drop(name, "sample_judge_not_0_or_1")
                 continue
-            labelled.append({"task_id": ori_id, "teacher": teacher, "sample": number - 1, "solution": solution, "label": label})
+            labelled.append(
+                {"task_id": ori_id, "teacher": teacher, "sample": number - 1, "solution": solution, "label": label}
+            )
         if not labelled:
             bad(where, "no_labelled_sample")
             continue
@@ -317,7 +321,9 @@ def judge_released_samples(tasks: list[dict], labelled: list, judge_label: str, 
         raise ValueError(f"released.judge_label: {judge_label!r} is not one of {JUDGE_LABELS}")
     answers = {t["id"]: t["answer"] for t in tasks}
     gradable = [i for i, (_, s) in enumerate(labelled) if answers[s["task_id"]] is not None]
-    verdicts, _ = grade_many([(answers[labelled[i][1]["task_id"]], labelled[i][1]["solution"]) for i in gradable], workers)
+    verdicts, _ = grade_many(
+        [(answers[labelled[i][1]["task_id"]], labelled[i][1]["solution"]) for i in gradable], workers
+    )
     graded = dict(zip(gradable, verdicts))
     samples, judged = [], []
     for i, (name, s) in enumerate(labelled):
@@ -365,7 +371,9 @@ def paraphrases_from_records(name: str, records: list, tally: Tally) -> list[dic
         for key in record:
             if key not in ("ori_id", "task", "pos_ans", "neg_ans"):
                 tally.note(name, f"unknown_key:{key}")
-        out.append({"task_id": ori_id, "problem": side["task"], "correct": side["pos_ans"], "incorrect": side["neg_ans"]})
+        out.append(
+            {"task_id": ori_id, "problem": side["task"], "correct": side["pos_ans"], "incorrect": side["neg_ans"]}
+        )
     _check_file(name, records, len(out), first_bad)
     return out
 

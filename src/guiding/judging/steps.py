@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from .. import backends
-from ..artifacts import JUDGED, PAIR_STATS, PAIRS, RELEASED_TEST, SAMPLES, parse
 from ..answers import grade_many
+from ..artifacts import JUDGED, PAIR_STATS, PAIRS, RELEASED_TEST, SAMPLES, parse
 from ..core.io import read_jsonl, write_json, write_jsonl
 from . import released as released_data
 from .pairs import build_pairs
