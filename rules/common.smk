@@ -122,7 +122,8 @@ def released_hard_pairs():
 
 def released_outputs():
     """What rule import_released writes: the pairs teacher's hard and subtask pairs, each weaker
-    teacher's hard samples, judged samples and pairs, the paraphrases, the benchmarks, a report."""
+    teacher's hard samples, judged samples and pairs, the paraphrases, the benchmarks, a report.
+    """
     released = config["released"]
     keys = [(released["pairs_teacher"], kind) for kind in A.KINDS]
     keys += [(teacher, "hard") for teacher in sorted(released["weaker_sampling"])]
@@ -321,7 +322,8 @@ def set_stats_files():
 
 def data_tables():
     """The data tables; with released pairs only the sets' (the teachers and judge agreement
-    tables measure the pipeline's own samples of every teacher and kind, which it has not made)."""
+    tables measure the pipeline's own samples of every teacher and kind, which it has not made).
+    """
     tables = ["data_sets"] if RELEASED else A.DATA_TABLES
     return expand(A.TABLE, table=tables, ext=A.TABLE_FORMATS)
 
