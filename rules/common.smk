@@ -23,6 +23,7 @@ from guiding.config import (  # noqa: E402
     evaluation_seeds,
     findings_runs,
     load_recipes,
+    released_local_files,
     replicate_seeds,
     sampled_decoding,
     set_specs,
@@ -46,6 +47,8 @@ BENCHMARKS = list(config["evaluation"]["benchmarks"])
 # Benchmarks that the converter role converts before they are asked.
 CONVERTED = converted_benchmarks(config)
 BACKENDS = config["backends"]
+# Pairs from the authors' released data (rule import_released), not from the teachers here.
+RELEASED = BACKENDS["pairs_source"] == "released"
 # The config sections each table's provenance records (what its inputs were built with).
 DATA_SECTIONS = [
     "mode",
@@ -106,13 +109,41 @@ def config_subset(*sections):
 
 def task_source_settings():
     """The config section of the task source: the world's, or hub_tasks (sources and pre-filters)."""
+    if BACKENDS["task_source"] == "released":
+        return {"pairs": released_hard_pairs()}
     section = {"world": "world", "hub": "hub_tasks"}[BACKENDS["task_source"]]
     return canonical(config[section])
+
+
+def released_hard_pairs():
+    """The imported released hard pairs: the released task source's pool."""
+    return A.fill(A.PAIRS, teacher=config["released"]["pairs_teacher"], kind="hard")
+
+
+def released_outputs():
+    """What rule import_released writes: the pairs teacher's hard and subtask pairs, each weaker
+    teacher's hard samples, judged samples and pairs, the paraphrases, the benchmarks, a report.
+    """
+    released = config["released"]
+    keys = [(released["pairs_teacher"], kind) for kind in A.KINDS]
+    keys += [(teacher, "hard") for teacher in sorted(released["weaker_sampling"])]
+    weaker = sorted(released["weaker_sampling"])
+    return {
+        "pairs": [A.fill(A.PAIRS, teacher=t, kind=k) for t, k in keys],
+        "pair_stats": [A.fill(A.PAIR_STATS, teacher=t, kind=k) for t, k in keys],
+        "samples": [A.fill(A.SAMPLES, teacher=t, kind="hard") for t in weaker],
+        "judged": [A.fill(A.JUDGED, teacher=t, kind="hard") for t in weaker],
+        "paraphrases": A.RELEASED_PARAPHRASES,
+        "test_sets": [A.fill(A.RELEASED_TEST, bench=b) for b in released["test_data"]],
+        "report": A.RELEASED_REPORT,
+    }
 
 
 def task_source_files(wildcards):
     """The hub source's local files, as inputs: editing one regenerates the tasks (a hub dataset
     is read by the job)."""
+    if BACKENDS["task_source"] == "released":
+        return {"source_files": [released_hard_pairs()]}
     if BACKENDS["task_source"] != "hub":
         return {}
     sources = config["hub_tasks"]["sources"]
@@ -250,6 +281,14 @@ def paraphraser_settings():
     return {}
 
 
+def paraphrase_set_inputs(wildcards):
+    """The base set; the released paraphraser also reads the imported paraphrases."""
+    inputs = {"base_set": A.fill(A.SET, name=wildcards.base)}
+    if BACKENDS["paraphraser"] == "released":
+        inputs["released_paraphrases"] = A.RELEASED_PARAPHRASES
+    return inputs
+
+
 def error_rate_set_inputs(wildcards):
     """A subtask set also needs the teacher's hard pairs: it holds the subtasks of the same hard tasks."""
     inputs = {"pairs": A.fill(A.PAIRS, teacher=wildcards.teacher, kind=wildcards.kind)}
@@ -282,7 +321,11 @@ def set_stats_files():
 
 
 def data_tables():
-    return expand(A.TABLE, table=A.DATA_TABLES, ext=A.TABLE_FORMATS)
+    """The data tables; with released pairs only the sets' (the teachers and judge agreement
+    tables measure the pipeline's own samples of every teacher and kind, which it has not made).
+    """
+    tables = ["data_sets"] if RELEASED else A.DATA_TABLES
+    return expand(A.TABLE, table=tables, ext=A.TABLE_FORMATS)
 
 
 def llm_request_manifests():
@@ -295,6 +338,8 @@ def llm_request_manifests():
         for teacher in TEACHERS
         for kind in A.KINDS
     ]
+    # Released pairs: no task is decomposed, filtered, sampled or judged here.
+    made_here = [] if RELEASED else ["decompose_tasks", "filter_subtasks", *per_teacher]
     paraphrased = [
         f"paraphrase_set-{name.removeprefix(A.PARAPHRASE_PREFIX)}"
         for name in sorted(SETS)
@@ -302,9 +347,7 @@ def llm_request_manifests():
     ]
     converted = [f"convert_benchmark-{bench}" for bench in CONVERTED]
     jobs = [
-        "decompose_tasks",
-        "filter_subtasks",
-        *per_teacher,
+        *made_here,
         *paraphrased,
         *converted,
     ]

@@ -20,7 +20,7 @@ rule build_error_rate_set:
 
 rule paraphrase_set:
     input:
-        base_set=A.fill(A.SET, name="{base}"),
+        unpack(paraphrase_set_inputs),
     output:
         requests=A.fill(A.LLM_REQUESTS, job="paraphrase_set-{base}"),
         paraphrased=A.fill(A.SET, name=A.paraphrase_name("{base}")),

@@ -47,6 +47,15 @@ SAMPLE_REPORT = "results/data/samples/{teacher}/{kind}.report.json"  # samples a
 JUDGED = "results/data/judged/{teacher}/{kind}.jsonl"
 PAIRS = "results/data/pairs/{teacher}/{kind}.jsonl"
 PAIR_STATS = "results/data/pairs/{teacher}/{kind}.stats.json"
+# The authors' released data (config released, backends.pairs_source released): the import's
+# report (source, files with sha256, what was dropped by reason), the reworded hard-task pairs
+# that the released paraphraser reads, and the released benchmarks as rows {problem, answer}.
+RELEASED_REPORT = "results/data/released/report.json"
+RELEASED_PARAPHRASES = "results/data/released/paraphrases.jsonl"
+RELEASED_TEST = "results/data/released/test_data/{bench}.jsonl"
+# A teacher's pairs and judged samples written in the authors' layout (on demand, not in `all`).
+RELEASED_EXPORT_PAIRS = "results/exports/released/task_sol_pairs/{teacher}/pairs.json"
+RELEASED_EXPORT_SAMPLES = "results/exports/released/weaker_sampling/{teacher}/samples.json"
 SET = "results/sets/{name}.jsonl"
 SET_STATS = "results/data/stats/{name}.json"
 # Every set for other trainers: TRL prompt/completion JSONL; LLaMA-Factory alpaca JSON, whose

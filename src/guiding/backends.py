@@ -14,6 +14,7 @@ IMPLEMENTATIONS: dict[str, dict[str, str]] = {
     "task_source": {
         "world": "guiding.tasks.embedded:WorldTaskSource",
         "hub": "guiding.tasks.sources:HubTaskSource",
+        "released": "guiding.tasks.released:ReleasedTaskSource",  # the imported released hard pairs
     },
     # "llm": the same role asked of a model through the cached generation interface (guiding.llm),
     # with the endpoint and sampling of config llm.roles.<role>.
@@ -29,6 +30,7 @@ IMPLEMENTATIONS: dict[str, dict[str, str]] = {
     "paraphraser": {
         "template": "guiding.supervision.embedded:TemplateParaphraser",
         "llm": "guiding.supervision.llm:LLMParaphraser",
+        "released": "guiding.supervision.released:ReleasedParaphraser",  # the authors' paraphrases
     },
     "student_base": {
         "tiny": "guiding.student.embedded:TinyStudentBase",

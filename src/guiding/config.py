@@ -339,6 +339,8 @@ def load_recipes(config: dict, root: str | os.PathLike) -> dict:
 def hard_pool_size(config: dict) -> int | None:
     """Hard tasks in the pool, as far as the config alone tells: the world's ``train_hard`` size, or
     the sum of the hub sources' ``limit``s (None when a source has none: its size is unknown)."""
+    if config["backends"]["task_source"] == "released":
+        return config["sets"]["hard_size"]  # only paraphrases may be asked of an LLM: of the sets' items
     if config["backends"]["task_source"] == "hub":
         limits = [source.get("limit") for source in config["hub_tasks"]["sources"]]
         return None if None in limits else sum(limits)
@@ -349,6 +351,8 @@ def hard_pool_size(config: dict) -> int | None:
 # settings are llm.roles.<role>. The step judge asks one as the step judge or as its check.
 LLM_ROLE_SWITCHES = {"step_judge": ("step_judge", "step_judge_check")}
 TEACHERS_OWN_MODEL = ("teacher", "rewriter")  # roles that send each teacher's own model
+# Roles whose work the released pairs replace (backends.pairs_source released): never asked.
+RELEASED_REPLACES = ("decomposer", "subtask_filter", "teacher", "step_judge", "final_judge", "rewriter")
 
 
 def llm_role_settings(config: dict) -> tuple[dict[str, str | None], dict[str, str], dict[str, int]]:
@@ -362,6 +366,8 @@ def llm_role_settings(config: dict) -> tuple[dict[str, str | None], dict[str, st
     roles, backends = (config.get("llm") or {}).get("roles", {}), config["backends"]
     models, max_tokens = {}, {}
     for role in cost.ROLES:
+        if backends.get("pairs_source") == "released" and role in RELEASED_REPLACES:
+            continue
         if role == CONVERTER:  # asked where a benchmark is converted, not switched in backends
             asks = bool(converted_benchmarks(config))
         else:
@@ -377,8 +383,10 @@ def llm_role_settings(config: dict) -> tuple[dict[str, str | None], dict[str, st
 def estimated_calls(config: dict) -> list[cost.RoleCall]:
     """The dry-run estimate of every LLM request of the config (see guiding.llm.cost); raises
     ConfigError when the pool size is unknown (a hub source without ``limit``)."""
-    pool = hard_pool_size(config)
     models, teachers, max_tokens = llm_role_settings(config)
+    if not models:
+        return []
+    pool = hard_pool_size(config)
     if pool is None:
         if not models:
             return []
@@ -475,6 +483,64 @@ def _check_hub_tasks(config: dict) -> None:
         raise ConfigError(f"hub_tasks.sources: two sources share a name ({names}); give each its own name")
 
 
+RELEASED_FOLDERS = ("task_sol_pairs", "weaker_sampling", "paraphrase", "test_data")
+
+
+def released_local_files(config: dict) -> list[str]:
+    """The files of the released data's local copy that the import reads (none without one, or
+    without released pairs): its inputs, so that editing one reruns the import."""
+    released = config.get("released") or {}
+    if config["backends"].get("pairs_source") != "released" or not released.get("local_dir"):
+        return []
+    root = Path(released["local_dir"])
+
+    def files(folder: str, subfolders) -> list[Path]:
+        bases = [root / folder] if subfolders is None else [root / folder / sub for sub in subfolders]
+        return [p for base in bases if base.is_dir() for p in base.rglob("*") if p.suffix in (".json", ".jsonl")]
+
+    found = files("task_sol_pairs", released["pair_pools"])
+    found += files("weaker_sampling", list(released["weaker_sampling"].values()))
+    found += files("paraphrase", released["paraphrase_pools"])
+    found += [root / "test_data" / name for name in released["test_data"].values()]
+    return sorted({str(p) for p in found if p.is_file()})
+
+
+def _check_released(config: dict) -> None:
+    """Released pairs cover the pairs teacher's hard tasks and subtasks and the weaker teachers'
+    hard tasks only: every set must be one of those; the local copy must be there."""
+    backends = config["backends"]
+    released_sources = [k for k in ("task_source", "paraphraser") if backends.get(k) == "released"]
+    if backends["pairs_source"] != "released":
+        if released_sources:
+            raise ConfigError(f"backends.{released_sources[0]}: 'released' needs backends.pairs_source 'released'")
+        return
+    released = config["released"]
+    main, weaker = released["pairs_teacher"], released["weaker_sampling"]
+    for teacher in (main, *weaker):
+        if teacher not in config["teachers"]:
+            raise ConfigError(f"released: teacher {teacher!r} is not among teachers {sorted(config['teachers'])}")
+    if main in weaker:
+        raise ConfigError(f"released.weaker_sampling.{main}: the pairs teacher's pairs come from task_sol_pairs")
+    for name, spec in set_specs(config).items():
+        if spec["type"] != "error_rate":
+            continue
+        if spec["teacher"] != main and (spec["kind"] != "hard" or spec["teacher"] not in weaker):
+            raise ConfigError(
+                f"sets: set {name!r} needs {spec['kind']} pairs of teacher {spec['teacher']!r}, which the released "
+                f"data do not give (task_sol_pairs: hard and subtask pairs of released.pairs_teacher {main!r}; "
+                f"weaker_sampling: hard pairs of the teachers in released.weaker_sampling {sorted(weaker)})"
+            )
+    local = released.get("local_dir")
+    if local:
+        if not Path(local).is_dir():
+            raise ConfigError(
+                f"released.local_dir: no directory {local!r} (a copy laid out like {released['dataset']})"
+            )
+        for bench, name in released["test_data"].items():
+            if not (Path(local) / "test_data" / name).is_file():
+                raise ConfigError(f"released.test_data.{bench}: no file {name!r} in {local}/test_data")
+
+
 def _check_cost(config: dict) -> None:
     """Refuses to start when the estimate is above ``cost.limit_usd`` or cannot be priced."""
     limit = config["cost"]["limit_usd"]
@@ -527,6 +593,7 @@ def check_config(config: dict) -> None:
     _check_llm(config)
     _check_conversions(config)
     _check_hub_tasks(config)
+    _check_released(config)
     _check_cost(config)
     specs = set_specs(config)
     for name, run in config.get("extra_runs", {}).items():
@@ -583,6 +650,8 @@ SIMULATED_BACKENDS = ("simulated",)
 
 def _check_teachers(config: dict) -> None:
     """A teacher that the synthetic world plays needs its per-step error and error style."""
+    if config["backends"]["pairs_source"] == "released":
+        return  # no teacher is asked: the released data hold their answers
     backend = config["backends"]["teacher"]
     for name, teacher in config["teachers"].items():
         if backend == "llm":

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from .. import backends
 from ..answers import grade_many
+from ..artifacts import JUDGED, PAIR_STATS, PAIRS, RELEASED_TEST, SAMPLES, parse
 from ..core.io import read_jsonl, write_json, write_jsonl
+from . import released as released_data
 from .pairs import build_pairs
 from .seams import FinalJudge, StepJudge, judge_steps_all
 
@@ -87,3 +90,78 @@ def make_pairs(
     write_jsonl(pairs, made)
     write_json(pair_stats, stats)
     log.info("%s", stats)
+
+
+def import_released(
+    *,
+    released: dict,
+    seed: int,
+    report: str,
+    pairs: list[str],
+    pair_stats: list[str],
+    paraphrases: str,
+    samples: list[str] = (),
+    judged: list[str] = (),
+    test_sets: list[str] = (),
+    local_files: list[str] = (),
+    threads: int = 1,
+) -> None:
+    """The authors' released data (config ``released``) as the pipeline's own files: pair records
+    and their statistics per teacher and kind, the weaker teachers' samples and judged samples,
+    the reworded hard-task pairs and the benchmarks of test_data/. ``local_files`` (a local copy's
+    files) are inputs only so that editing one reruns the import; without ``local_dir`` the dataset
+    is downloaded at ``revision``. The report names the source (dataset and commit, or the local
+    directory) and every file read with its sha256, and counts what could not be read."""
+    if released.get("local_dir"):
+        root, source = Path(released["local_dir"]), {"local_dir": released["local_dir"]}
+    else:
+        root, commit = released_data.download(released["dataset"], released["revision"], list(released_data.FOLDERS))
+        source = {"dataset": released["dataset"], "revision": released["revision"], "commit": commit}
+    made = released_data.import_released(
+        root,
+        pairs_teacher=released["pairs_teacher"],
+        weaker_sampling=released["weaker_sampling"],
+        test_data=released["test_data"],
+        pair_pools=released["pair_pools"],
+        paraphrase_pools=released["paraphrase_pools"],
+        judge_label=released["judge_label"],
+        seed=seed,
+        workers=threads,
+    )
+    for path in pairs:
+        key = (parse(PAIRS, path)["teacher"], parse(PAIRS, path)["kind"])
+        if key not in made.pairs:
+            raise ValueError(f"{path}: the released data give no {key[1]} pairs of teacher {key[0]!r}")
+        write_jsonl(path, made.pairs[key])
+    for path in pair_stats:
+        wanted = parse(PAIR_STATS, path)
+        write_json(path, made.pair_stats[(wanted["teacher"], wanted["kind"])])
+    for path in samples:
+        write_jsonl(path, made.samples[parse(SAMPLES, path)["teacher"]])
+    for path in judged:
+        write_jsonl(path, made.judged[parse(JUDGED, path)["teacher"]])
+    write_jsonl(paraphrases, made.paraphrases)
+    for path in test_sets:
+        write_jsonl(path, made.tests[parse(RELEASED_TEST, path)["bench"]])
+    facts = {
+        "source": source,
+        "files": made.files,
+        "pairs": {f"{t}/{k}": len(rows) for (t, k), rows in sorted(made.pairs.items())},
+        "pair_stats": {f"{t}/{k}": s for (t, k), s in sorted(made.pair_stats.items())},
+        "paraphrases": len(made.paraphrases),
+        "test_data": {bench: len(rows) for bench, rows in made.tests.items()},
+        "judge_label": released["judge_label"],
+        **made.tally.summary(),
+    }
+    write_json(report, facts)
+    log.info("released data imported: %s; dropped %s; noted %s", facts["pairs"], facts["dropped"], facts["noted"])
+
+
+def export_released_pairs(*, hard_pairs: str, subtask_pairs: str, exported: str) -> None:
+    """A teacher's pairs in the authors' task_sol_pairs layout (a JSON list, as they released it)."""
+    write_json(exported, released_data.export_pairs(read_jsonl(hard_pairs), read_jsonl(subtask_pairs)))
+
+
+def export_released_samples(*, tasks: str, judged: str, exported: str) -> None:
+    """A teacher's judged hard-task samples in the authors' weaker_sampling layout."""
+    write_json(exported, released_data.export_weaker_sampling(read_jsonl(tasks), read_jsonl(judged)))

@@ -197,7 +197,8 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
             run_row(
                 error_rate_set_name("hard", teacher, comparison["error_rate"]),
                 teacher=teacher,
-                step_error_config=100 * config["teachers"][teacher]["step_error"],
+                # Only a simulated teacher has a configured step error (LLM and released ones: NaN).
+                step_error_config=100 * config["teachers"][teacher].get("step_error", math.nan),
             )
         )
     teacher_comparison = pd.DataFrame(rows)

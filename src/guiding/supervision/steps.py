@@ -48,9 +48,18 @@ def build_error_rate_set(
 
 
 def paraphrase_set(
-    *, base_set: str, paraphrased: str, base: str, backend: str, seed: int, settings: dict | None = None
+    *,
+    base_set: str,
+    paraphrased: str,
+    base: str,
+    backend: str,
+    seed: int,
+    settings: dict | None = None,
+    released_paraphrases: str | None = None,
 ) -> None:
-    paraphraser = backends.create("paraphraser", backend, seed=seed, **(settings or {}))
+    """``released_paraphrases``: the imported reworded pairs that the released paraphraser reads."""
+    settings = {**(settings or {}), **({"paraphrases": released_paraphrases} if released_paraphrases else {})}
+    paraphraser = backends.create("paraphraser", backend, seed=seed, **settings)
     write_jsonl(paraphrased, paraphrase_items(read_jsonl(base_set), paraphraser, f"para-{base}"))
 
 
