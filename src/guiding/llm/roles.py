@@ -38,8 +38,9 @@ log = logging.getLogger("guiding.llm")
 
 HTTP_BACKENDS = ("openai",)
 STRUCTURED_OUTPUTS = ("none", "json_schema")
-# Backends that send a JSON schema with a request (the in-process simulated world reads it too).
-STRUCTURED_BACKENDS = ("openai", "simulated")
+# Local engines that would ignore a request's JSON schema (an in-process "module:Class" backend,
+# like the simulated world, gets the request with its schema and may honour it).
+NO_STRUCTURED_BACKENDS = ("vllm", "transformers", "echo")
 
 
 @dataclass(frozen=True)
@@ -124,10 +125,9 @@ class RoleSpec:
     def __post_init__(self):
         if self.structured_outputs not in STRUCTURED_OUTPUTS:
             raise ValueError(f"structured_outputs must be one of {STRUCTURED_OUTPUTS}, got {self.structured_outputs!r}")
-        if self.structured_outputs != "none" and self.backend not in STRUCTURED_BACKENDS:
+        if self.structured_outputs != "none" and self.backend in NO_STRUCTURED_BACKENDS:
             raise ValueError(
-                f"endpoint {self.endpoint!r}: structured_outputs is for {STRUCTURED_BACKENDS} endpoints, "
-                f"not {self.backend!r}"
+                f"endpoint {self.endpoint!r}: a {self.backend} backend does not send structured_outputs; set none"
             )
 
     @classmethod
@@ -256,7 +256,8 @@ def ask_together(
     for (name, questions, parse), batch in zip(groups, requests):
         responses = generation.responses[start : start + len(batch)]
         start += len(batch)
-        structured = bool(batch) and batch[0].response_format is not None
+        # A structured request is read as its template's JSON, by its versioned label ("judge_final/v1").
+        structured = batch[0].template if batch and batch[0].response_format is not None else None
         out.append(_read(name, questions, responses, parse or PARSERS[name], spec.allow_truncated, structured))
     return out
 
@@ -281,11 +282,12 @@ def _read(
     responses,
     parse: Callable[..., Parsed],
     allow_truncated: bool = False,
-    structured: bool = False,
+    structured: str | None = None,
 ) -> Answers:
     """Each response's Parsed value: its answer part (``guiding.llm.replies``: reasoning cut off, a
     cut-off reply refused unless ``allow_truncated``) read by the template's free-text parser, or
-    as the template's JSON for a ``structured`` request. Reasoning returned apart never reaches either."""
+    as the JSON of the template ``structured`` names (a request that sent its schema). Reasoning
+    returned apart never reaches either."""
     parsed, texts, finishes = [], [], []
     for question, response in zip(questions, responses):
         if response is None:
@@ -299,7 +301,7 @@ def _read(
         if not answer.ok:
             parsed.append(answer)
         elif structured:
-            parsed.append(parse_structured(template_name, answer.value, *question.parse_args))
+            parsed.append(parse_structured(structured, answer.value, *question.parse_args))
         else:
             parsed.append(_safe_parse(parse, answer.value, question.parse_args))
     answers = Answers(parsed, texts, finishes)
