@@ -241,11 +241,17 @@ class ResponseCache:
                 f"response cache {self.path} is on a {fs} file system; SQLite WAL needs a local disk "
                 "(put the cache on local storage, e.g. the node's scratch disk)"
             )
-        with self._errors():
-            if read_only:
-                self._open_read_only(busy_timeout_s)
-            else:
-                self._open_for_writing(busy_timeout_s)
+        self._db: sqlite3.Connection | None = None
+        try:
+            with self._errors():
+                if read_only:
+                    self._open_read_only(busy_timeout_s)
+                else:
+                    self._open_for_writing(busy_timeout_s)
+        except BaseException:
+            if self._db is not None:
+                self._db.close()
+            raise
 
     def _open_for_writing(self, busy_timeout_s: float) -> None:
         self._db = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
@@ -345,7 +351,10 @@ class ResponseCache:
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:  # a damaged file may refuse that too; the first error is the one to report
+                pass
             raise
         with self._errors():
             self._db.execute("COMMIT")
