@@ -178,6 +178,12 @@ def llm_role(role, model=None, endpoint=None, world=None):
     if where["backend"] == "simulated":
         settings.update(world or {})
     sampling = {k: spec[k] for k in ("temperature", "top_p", "max_tokens") if k in spec}
+    # Only when set, so that the params (and reruns) of free-text roles stay as they were.
+    reading = {}
+    if where.get("structured_outputs", "none") != "none":
+        reading["structured_outputs"] = where["structured_outputs"]
+    if spec.get("allow_truncated", False):
+        reading["allow_truncated"] = True
     return canonical(
         {
             "backend": where["backend"],
@@ -185,6 +191,7 @@ def llm_role(role, model=None, endpoint=None, world=None):
             "model": model or spec["model"],
             "settings": settings,
             **sampling,
+            **reading,
         }
     )
 

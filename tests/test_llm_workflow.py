@@ -3,7 +3,9 @@
 ``guiding serve --backend simulated`` answers the study's prompts over HTTP with 20% injected
 faults (429 with retry-after, 500, timeouts, dropped connections): the run completes, every fault
 is retried, nothing is empty. Replay (no server, no key) reproduces every output byte for byte.
-A sampling job killed midway and rerun re-sends no committed request. Counts come from the server.
+The same study against an endpoint with structured outputs on (JSON schemas sent, JSON read back)
+writes the same outputs. A sampling job killed midway and rerun re-sends no committed request.
+Counts come from the server.
 """
 
 import json
@@ -11,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -48,10 +51,14 @@ OUTPUTS = [
 ]
 
 
-def config_file(tmp_path: Path, cache: Path, base_url: str = "http://127.0.0.1:1/v1", **llm) -> Path:
+def config_file(
+    tmp_path: Path, cache: Path, base_url: str = "http://127.0.0.1:1/v1", structured: bool = False, **llm
+) -> Path:
     config = yaml.safe_load(CONFIG.read_text())
     config["llm"].update(cache=str(cache), **llm)
     config["llm"]["endpoints"]["served"]["base_url"] = base_url
+    if structured:  # JSON-schema outputs for every role whose answer has a shape
+        config["llm"]["endpoints"]["served"]["structured_outputs"] = "json_schema"
     path = tmp_path / f"config-{len(list(tmp_path.glob('config-*')))}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -139,6 +146,28 @@ def test_replay_without_server_or_key_reproduces_every_output(faulty_run):
     snakemake(replayed, config_file(tmp, cache, replay=True), *OUTPUTS)
     for output in OUTPUTS:
         assert (replayed / output).read_bytes() == (tmp / "run" / output).read_bytes(), output
+
+
+def test_with_structured_outputs_the_llm_rules_write_the_same_outputs(faulty_run):
+    """The same study with the endpoint's structured outputs on: every role whose answer has a shape
+    sends its JSON schema and reads JSON back, and every output equals the free-text run's."""
+    tmp, _, _, _ = faulty_run
+    cache = tmp / "structured-cache" / "responses.sqlite"
+    with ServeProcess(*SIMULATED, output=tmp / "structured-server.out") as server:
+        snakemake(tmp / "structured", config_file(tmp, cache, server.base_url, structured=True), *OUTPUTS)
+    with ResponseCache(cache) as responses:
+        requests = [responses.request_json(key) for key in responses.keys()]
+    shaped = Counter(r["template"] for r in requests if "response_format" in r)
+    free = Counter(r["template"] for r in requests if "response_format" not in r)
+    print(f"structured requests {dict(shaped)}; free-text {dict(free)}")
+    assert set(shaped) == {f"{t}/v1" for t in ("decompose", "filter_ill_defined", "filter_too_few_steps")} | {
+        "filter_near_duplicate/v1",
+        "judge_final/v1",
+        "judge_steps/v1",
+    }
+    assert set(free) <= {"solve/v1", "rewrite/v1", "paraphrase/v1"} and "solve/v1" in free
+    for output in OUTPUTS:
+        assert (tmp / "structured" / output).read_bytes() == (tmp / "run" / output).read_bytes(), output
 
 
 def test_a_killed_sampling_job_resends_nothing_committed(tmp_path):

@@ -712,6 +712,11 @@ def _check_llm(config: dict) -> None:
             raise ConfigError(f"llm.endpoints.{name}.base_url: an openai endpoint needs the server's base URL")
         if endpoint["backend"] != "openai" and ("base_url" in endpoint or "api_key_env" in endpoint):
             raise ConfigError(f"llm.endpoints.{name}: base_url and api_key_env are for openai endpoints only")
+        if endpoint.get("structured_outputs", "none") != "none" and endpoint["backend"] not in ("openai", "simulated"):
+            raise ConfigError(
+                f"llm.endpoints.{name}.structured_outputs: JSON-schema outputs are sent to openai and simulated "
+                f"endpoints only, not {endpoint['backend']!r} (set none)"
+            )
     if PurePosixPath(llm["cache"]).parts[:1] == ("results",):
         raise ConfigError(f"llm.cache: {llm['cache']!r} lies under results/, among the rules' outputs; put it outside")
 

@@ -17,12 +17,15 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .backends import Backend, PermanentError, TransientError
 from .cache import DONE, HELD, LEASED, ResponseCache, new_holder
-from .requests import ChatRequest, Failure, Response
+from .requests import ChatRequest, Completion, Failure, Response
+
+# Called with each batch of answers right after it is committed (e.g. to note them in a ledger).
+OnCommit = Callable[[Sequence[tuple[ChatRequest, Completion]]], None]
 
 log = logging.getLogger("guiding.llm")
 
@@ -113,12 +116,13 @@ def generate(
     backend: Backend,
     cache: ResponseCache,
     settings: ClientSettings | None = None,
+    on_commit: OnCommit | None = None,
 ) -> Generation:
     """Answers to ``requests`` in order (see the module docstring); the synchronous form of ``agenerate``."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(agenerate(requests, backend, cache, settings))
+        return asyncio.run(agenerate(requests, backend, cache, settings, on_commit))
     raise RuntimeError("generate() was called inside a running event loop; await agenerate() there")
 
 
@@ -127,7 +131,9 @@ async def agenerate(
     backend: Backend,
     cache: ResponseCache,
     settings: ClientSettings | None = None,
+    on_commit: OnCommit | None = None,
 ) -> Generation:
+    """See ``generate``; ``on_commit`` is called with each batch of answers once it is committed."""
     settings = settings or ClientSettings()
     requests = list(requests)
     unique = {r.key: r for r in requests}
@@ -143,7 +149,7 @@ async def agenerate(
     if missing:
         if settings.replay:
             raise CacheMiss([unique[k] for k in missing], len(unique), cache.path)
-        run = _Run(backend, cache, settings, unique, stats, allowed)
+        run = _Run(backend, cache, settings, unique, stats, allowed, on_commit)
         failures = await run.fill(missing)
         found = cache.get_many(unique)
     if len(failures) > allowed:
@@ -171,7 +177,7 @@ def _name(batch: Sequence[ChatRequest]) -> str:
 class _Run:
     """One call's worth of sending: leases, concurrency, retries, commits."""
 
-    def __init__(self, backend, cache, settings, unique, stats, allowed):
+    def __init__(self, backend, cache, settings, unique, stats, allowed, on_commit=None):
         self.backend: Backend = backend
         self.cache: ResponseCache = cache
         self.settings: ClientSettings = settings
@@ -181,6 +187,7 @@ class _Run:
         self.failures: list[Failure] = []
         self.holder = new_holder()
         self.started = False
+        self.on_commit: OnCommit | None = on_commit
 
     @property
     def over_budget(self) -> bool:
@@ -294,7 +301,10 @@ class _Run:
                 raise RuntimeError(f"backend {self.backend.identity!r}: {len(completions)} answers to {len(batch)}")
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("%s: attempt %d answered in %.2f s", _name(batch), attempt, time.monotonic() - start)
-            self.cache.put_many(list(zip(batch, completions)))
+            answered = list(zip(batch, completions))
+            self.cache.put_many(answered)
+            if self.on_commit is not None:
+                self.on_commit(answered)
             self.stats["sent"] += len(batch)
             return
         self.cache.record_failures([(r, reason, attempt) for r in batch], self.holder)

@@ -25,10 +25,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .cache import ResponseCache
 
 # Template name (without its version) -> role. A template not listed is billed under
 # "other:<name>", so a new template is never left out of the bill; add it here to name its role.
@@ -265,20 +266,16 @@ def read_manifests(paths: Iterable[str | Path]) -> dict[str, str]:
 
 
 def used_requests(cache_path: str | Path, keys: dict[str, str]) -> list[UsedRequest]:
-    """The cache's row of each key (read only; the cache is never copied); a key without a row was
+    """The cache's row of each key (opened read-only, each row's checksum verified; the cache is
+    never copied); a key without a row was
     not answered (a failure within the failure budget) and costs nothing."""
     if not keys:
         return []
-    uri = f"file:{Path(cache_path).resolve()}?mode=ro"
-    rows = {}
-    with sqlite3.connect(uri, uri=True) as db:
-        ordered = list(keys)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT key, request, prompt_tokens, completion_tokens FROM responses WHERE key IN ({marks})"
-            for key, request, prompt, completion in db.execute(query, chunk):
-                rows[key] = (json.loads(request), prompt or 0, completion or 0)
+    with ResponseCache(cache_path, read_only=True) as cache:
+        rows = {
+            key: (request, prompt or 0, completion or 0)
+            for key, (request, prompt, completion) in cache.usage(keys).items()
+        }
     used = []
     for key, teacher in keys.items():
         if key in rows:

@@ -103,6 +103,10 @@ class ChatRequest:
     """Name and version of the prompt template that wrote ``messages`` (e.g. "solve/v1")."""
     item_id: str = ""
     """What the request is about, for names in logs and errors (not hashed)."""
+    response_format: dict | None = field(default=None, hash=False)
+    """The shape the answer must have, as sent in OpenAI's ``response_format`` field (a JSON
+    schema, see ``guiding.llm.schemas``); None sends none. Keyed only when set, so the keys of
+    free-text requests are those they always had."""
 
     def __post_init__(self):
         messages = tuple((str(role), str(content)) for role, content in self.messages)
@@ -124,17 +128,18 @@ class ChatRequest:
         sample: int = 0,
         template: str = "",
         item_id: str = "",
+        response_format: dict | None = None,
     ) -> ChatRequest:
         """A request from OpenAI-style ``[{"role": ..., "content": ...}]`` messages."""
         pairs = tuple((m["role"], m["content"]) for m in messages)
-        return cls(endpoint, model, pairs, sampling or Sampling(), sample, template, item_id)
+        return cls(endpoint, model, pairs, sampling or Sampling(), sample, template, item_id, response_format)
 
     def message_dicts(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
 
     def keyed_fields(self) -> dict:
-        """Exactly what the key hashes."""
-        return {
+        """Exactly what the key hashes (``response_format`` only when one is sent)."""
+        keyed = {
             "key_version": KEY_VERSION,
             "endpoint": self.endpoint,
             "model": self.model,
@@ -143,6 +148,9 @@ class ChatRequest:
             "sample": self.sample,
             "template": self.template,
         }
+        if self.response_format is not None:
+            keyed["response_format"] = self.response_format
+        return keyed
 
     @cached_property
     def canonical(self) -> str:
@@ -173,6 +181,10 @@ class Completion:
     completion_tokens: int | None = None
     latency_s: float | None = None
     """Wall time of the successful attempt."""
+    reasoning: str | None = None
+    """Reasoning the server returned apart from the answer (``reasoning_content`` or ``reasoning``,
+    as vLLM's reasoning parsers and DeepSeek's API return it); None when it returned none. Kept in
+    the cache, never read by a parser."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,8 @@ class Response:
     latency_s: float | None
     created: float
     """Unix time at which the response was committed."""
+    reasoning: str | None = None
+    """Reasoning returned apart from the answer (see ``Completion.reasoning``); never parsed."""
 
     @property
     def truncated(self) -> bool:

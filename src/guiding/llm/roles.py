@@ -25,14 +25,22 @@ from pathlib import Path
 from .backends import create_backend
 from .cache import ResponseCache
 from .client import ClientSettings, generate
-from .cost import append_to_manifest
+from .cost import Price, append_to_manifest, price_table
+from .ledger import Ledger, LostAnswers, ledger_path, lost_answers
 from .parsers import PARSERS, Parsed, failed
 from .prompts import load
+from .replies import answer_part
 from .requests import ChatRequest, Sampling, derive_seed
+from .schemas import response_format
+from .structured import parse_structured
 
 log = logging.getLogger("guiding.llm")
 
 HTTP_BACKENDS = ("openai",)
+STRUCTURED_OUTPUTS = ("none", "json_schema")
+# Local engines that would ignore a request's JSON schema (an in-process "module:Class" backend,
+# like the simulated world, gets the request with its schema and may honour it).
+NO_STRUCTURED_BACKENDS = ("vllm", "transformers", "echo")
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,21 @@ class Runtime:
     """The job's request manifest: every ``ask`` appends its requests' keys (the cost table bills them)."""
     teacher: str = ""
     """The teacher the job's requests serve (its ``{teacher}`` wildcard), recorded in the manifest."""
+    resend_lost: bool = False
+    """Send again the requests that the job's answered ledger lists but the cache lacks (a lost or
+    replaced cache); by default the job stops before paying for them twice (guiding.llm.ledger)."""
+    prices: dict[str, Price] = field(default_factory=dict)
+    """Config ``cost.prices``: to say what lost answers cost."""
 
     @classmethod
-    def from_config(cls, llm: dict) -> Runtime:
+    def from_config(cls, llm: dict, cost: dict | None = None) -> Runtime:
         client = llm.get("client", {})
         return cls(
             cache=llm.get("cache", cls.cache),
             replay=llm.get("replay", cls.replay),
             failure_budget=llm.get("failure_budget", cls.failure_budget),
+            resend_lost=llm.get("resend_lost", cls.resend_lost),
+            prices=price_table(cost or {}),
             **{k: client[k] for k in ("concurrency", "timeout_s", "max_attempts", "backoff_s") if k in client},
         )
 
@@ -99,6 +114,21 @@ class RoleSpec:
     max_tokens: int = 1024
     seed: int = 0
     """Base seed: each request's seed derives from (seed, item id, sample index)."""
+    structured_outputs: str = "none"
+    """The endpoint's ``structured_outputs``: "json_schema" sends the answer's JSON schema with every
+    request of a template that has one (guiding.llm.schemas) and reads the reply as that JSON;
+    "none" asks for free text."""
+    allow_truncated: bool = False
+    """Read replies cut off at ``max_tokens`` (finish_reason "length") like whole ones. By default
+    they are refused as ``truncated``: the decision line or final answer may be what was cut."""
+
+    def __post_init__(self):
+        if self.structured_outputs not in STRUCTURED_OUTPUTS:
+            raise ValueError(f"structured_outputs must be one of {STRUCTURED_OUTPUTS}, got {self.structured_outputs!r}")
+        if self.structured_outputs != "none" and self.backend in NO_STRUCTURED_BACKENDS:
+            raise ValueError(
+                f"endpoint {self.endpoint!r}: a {self.backend} backend does not send structured_outputs; set none"
+            )
 
     @classmethod
     def from_dict(cls, spec: dict) -> RoleSpec:
@@ -151,6 +181,7 @@ def identity(spec: RoleSpec) -> str:
 
 def build_requests(spec: RoleSpec, template_name: str, questions: Sequence[Question]) -> list[ChatRequest]:
     template = load(template_name)
+    shape = response_format(template.label) if spec.structured_outputs == "json_schema" else None
     return [
         ChatRequest.build(
             endpoint=identity(spec),
@@ -165,6 +196,7 @@ def build_requests(spec: RoleSpec, template_name: str, questions: Sequence[Quest
             sample=q.sample,
             template=template.label,
             item_id=q.item_id,
+            response_format=shape,
         )
         for q in questions
     ]
@@ -207,20 +239,55 @@ def ask_together(
         backoff_s=run.backoff_s,
         failure_budget=run.failure_budget,
     )
-    Path(run.cache).parent.mkdir(parents=True, exist_ok=True)
-    with ResponseCache(run.cache) as cache:
-        generation = generate(flat, backend, cache, settings)
+    # Replay only reads: the cache must exist and is never written (an archived or read-only one works).
+    if not run.replay:
+        Path(run.cache).parent.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(ledger_path(run.manifest)) if run.manifest and not run.replay else None
+    with ResponseCache(run.cache, read_only=run.replay) as cache:
+        if ledger is not None:
+            _stop_if_lost(ledger, flat, cache, run)
+        on_commit = ledger.record if ledger is not None else None
+        generation = generate(flat, backend, cache, settings, on_commit)
+    if ledger is not None:  # answers served from the cache or fetched by another job
+        ledger.record((r, a) for r, a in zip(flat, generation.responses) if a is not None)
     names = "+".join(name for name, questions, _ in groups if questions)
     log.info("%s via %s: %s", names, spec.endpoint, generation.stats)
     out, start = [], 0
     for (name, questions, parse), batch in zip(groups, requests):
         responses = generation.responses[start : start + len(batch)]
         start += len(batch)
-        out.append(_read(name, questions, responses, parse or PARSERS[name]))
+        # A structured request is read as its template's JSON, by its versioned label ("judge_final/v1").
+        structured = batch[0].template if batch and batch[0].response_format is not None else None
+        out.append(_read(name, questions, responses, parse or PARSERS[name], spec.allow_truncated, structured))
     return out
 
 
-def _read(template_name: str, questions: Sequence[Question], responses, parse: Callable[..., Parsed]) -> Answers:
+def _stop_if_lost(ledger: Ledger, requests: list[ChatRequest], cache: ResponseCache, run: Runtime) -> None:
+    """Raise LostAnswers if the job had answers before that the cache no longer holds (see guiding.llm.ledger)."""
+    listed = [r for r in requests if r.key in ledger.known]
+    if not listed:
+        return
+    lost = lost_answers(ledger.known, listed, cache.present(r.key for r in listed))
+    if not lost:
+        return
+    error = LostAnswers(lost, len({r.key for r in requests}), ledger.path, cache.path, run.prices)
+    if not run.resend_lost:
+        raise error
+    log.warning("%s; llm.resend_lost is true: sending them again", error)
+
+
+def _read(
+    template_name: str,
+    questions: Sequence[Question],
+    responses,
+    parse: Callable[..., Parsed],
+    allow_truncated: bool = False,
+    structured: str | None = None,
+) -> Answers:
+    """Each response's Parsed value: its answer part (``guiding.llm.replies``: reasoning cut off, a
+    cut-off reply refused unless ``allow_truncated``) read by the template's free-text parser, or
+    as the JSON of the template ``structured`` names (a request that sent its schema). Reasoning
+    returned apart never reaches either."""
     parsed, texts, finishes = [], [], []
     for question, response in zip(questions, responses):
         if response is None:
@@ -230,7 +297,13 @@ def _read(template_name: str, questions: Sequence[Question], responses, parse: C
             continue
         texts.append(response.text)
         finishes.append(response.finish_reason)
-        parsed.append(_safe_parse(parse, response.text, question.parse_args))
+        answer = answer_part(response.text, finish_reason=response.finish_reason, allow_truncated=allow_truncated)
+        if not answer.ok:
+            parsed.append(answer)
+        elif structured:
+            parsed.append(parse_structured(structured, answer.value, *question.parse_args))
+        else:
+            parsed.append(_safe_parse(parse, answer.value, question.parse_args))
     answers = Answers(parsed, texts, finishes)
     if answers.drops():
         log.info("%s: dropped %s", template_name, answers.drops())

@@ -10,6 +10,10 @@ count of what it was asked (``GET /stats``, and one JSON line per request with `
     guiding serve --backend simulated --option "teachers={main: {step_error: 0.15, error_style: slip}}"
     python -m guiding.llm.serve ...     # the same
 
+A request with ``response_format`` of type ``json_schema`` (OpenAI's structured outputs) hands the
+schema to the backend with the request; the simulated world then answers as that JSON. Reasoning
+that a backend returns apart from its answer goes out as ``message.reasoning_content``.
+
 aiohttp: its HTTP parser is compiled, so the server costs little next to the client it is
 measured against, and a handler can close its connection without answering (the dropped-connection fault).
 """
@@ -39,6 +43,7 @@ import yaml
 
 from .backends import Backend, PermanentError, TransientError, create_backend
 from .requests import ChatRequest, Sampling
+from .schemas import schema_in
 
 FAULT_STATUSES = ("400", "401", "403", "404", "408", "409", "422", "429", "500", "502", "503")
 FAULT_KINDS = (*FAULT_STATUSES, "timeout", "drop")
@@ -89,6 +94,19 @@ def sampling_from_body(body: dict) -> Sampling:
         repetition_penalty=body.get("repetition_penalty"),
         n=int(body.get("n", 1)),
     )
+
+
+def response_format_from_body(body: dict) -> dict | None:
+    """The request's ``response_format`` when it asks for a JSON schema (handed to the backend,
+    whose answer must then be that JSON); None for free text. Any other shape is refused."""
+    value = body.get("response_format")
+    if value is None or value == {"type": "text"}:
+        return None
+    if schema_in(value) is None:
+        raise ValueError(
+            f"response_format: only type json_schema (with json_schema.schema) or text is served, got {value!r}"
+        )
+    return value
 
 
 class Server:
@@ -200,6 +218,7 @@ class Server:
                     model=body["model"],
                     messages=tuple((m["role"], m["content"]) for m in body["messages"]),
                     sampling=sampling_from_body(body),
+                    response_format=response_format_from_body(body),
                 )
             except (ValueError, KeyError, TypeError) as e:
                 return _error(400, f"invalid request: {e}", "invalid_request_error")
@@ -224,6 +243,9 @@ class Server:
                 "completion_tokens": completion.completion_tokens or 0,
                 "total_tokens": (completion.prompt_tokens or 0) + (completion.completion_tokens or 0),
             }
+            message = {"role": "assistant", "content": completion.text}
+            if completion.reasoning is not None:  # as vLLM's reasoning parsers return it
+                message["reasoning_content"] = completion.reasoning
             return web.json_response(
                 {
                     "id": f"chatcmpl-{uuid.uuid4().hex}",
@@ -233,7 +255,7 @@ class Server:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": completion.text},
+                            "message": message,
                             "finish_reason": completion.finish_reason,
                             "logprobs": None,
                         }

@@ -13,6 +13,7 @@ embedded default runs the very same prompts, client, cache, parsers and filters 
 
 from __future__ import annotations
 
+import json
 import random
 
 from ..answers import extract_answer
@@ -21,6 +22,7 @@ from ..llm.backends import PermanentError
 from ..llm.backends.in_process import InProcessBackend
 from ..llm.prompts import identify
 from ..llm.requests import ChatRequest
+from ..llm.schemas import schema_in
 from ..supervision.embedded import paraphrase_problem, paraphrase_solution
 from ..tasks.embedded import decompose, ill_defined, near_duplicate
 from ..teachers.embedded import SimulatedTeacher
@@ -62,27 +64,49 @@ class SimulatedChat(InProcessBackend):
         return self.answer(request), "stop"
 
     def answer(self, request: ChatRequest) -> str:
-        """The answer to one request; a prompt of no known template is refused (PermanentError)."""
+        """The answer to one request; a prompt of no known template is refused (PermanentError).
+
+        A request that sends a JSON schema (``response_format``, structured outputs) gets the same
+        decision as JSON of its template's shape (guiding.llm.schemas), as a constrained model writes it.
+        """
         try:
             template, fields = identify(list(request.messages))
         except ValueError as e:
             raise PermanentError(f"simulated: {e}") from None
         seed = request.sampling.seed if request.sampling.seed is not None else request.key
         rng = random.Random(f"{seed}:{template.name}")
+        if schema_in(request.response_format) is not None:
+            structured = getattr(self, f"_{template.name}_json", None)
+            if structured is None:
+                raise PermanentError(f"simulated: template {template.name!r} has no JSON shape")
+            return json.dumps(structured(request, fields, rng), ensure_ascii=False)
         return getattr(self, f"_{template.name}")(request, fields, rng)
 
     # ------------------------------------------------------------ one method per template
 
-    def _decompose(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+    # Each template with a JSON shape has a ``_<name>_json`` twin that makes the same decision
+    # (the same draws from ``rng``) and returns it as that shape.
+
+    def _subtasks(self, fields: dict, rng: random.Random) -> list[dict] | None:
         program = read_problem(fields["problem"])
         if program is None or len(program.steps) < int(fields["parts"]):
-            return "I cannot split this solution into that many self-contained problems."
+            return None
         task = {"id": "task", "program": program.to_dict()}
+        return decompose(task, int(fields["parts"]), rng, self.shuffle)
+
+    def _decompose(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        subtasks = self._subtasks(fields, rng)
+        if subtasks is None:
+            return "I cannot split this solution into that many self-contained problems."
         items = [
             f"[[SUBTASK {i}]]\nProblem: {sub['problem']}\nSolution: {sub['solution']}\n[[END]]"
-            for i, sub in enumerate(decompose(task, int(fields["parts"]), rng, self.shuffle), start=1)
+            for i, sub in enumerate(subtasks, start=1)
         ]
         return "\n".join(items)
+
+    def _decompose_json(self, request: ChatRequest, fields: dict, rng: random.Random) -> dict:
+        subtasks = self._subtasks(fields, rng) or []
+        return {"subtasks": [{"problem": sub["problem"], "solution": sub["solution"]} for sub in subtasks]}
 
     def _teacher(self, request: ChatRequest) -> SimulatedTeacher:
         if request.model not in self.teachers:
@@ -101,32 +125,62 @@ class SimulatedChat(InProcessBackend):
         program = read_problem(fields["problem"])
         return reference_solution(program) if program is not None else fields["reference"]
 
-    def _judge_final(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+    def _final_verdict(self, fields: dict, rng: random.Random) -> str:
+        """ "1", "0" or "N/A"."""
         given, wanted = extract_answer(fields["solution"]), extract_answer(fields["reference"])
         if given is None or wanted is None:
-            return "Verdict: N/A"
+            return "N/A"
         agrees = given.strip() == wanted.strip()
-        return f"Verdict: {int(agrees != (rng.random() < self.final_judge_flip))}"
+        return str(int(agrees != (rng.random() < self.final_judge_flip)))
 
-    def _judge_steps(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+    def _judge_final(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        return f"Verdict: {self._final_verdict(fields, rng)}"
+
+    def _judge_final_json(self, request: ChatRequest, fields: dict, rng: random.Random) -> dict:
+        return {"verdict": self._final_verdict(fields, rng)}
+
+    def _step_verdicts(self, fields: dict, rng: random.Random) -> list[bool] | None:
         program = read_problem(fields["problem"])
         if program is None:
+            return None
+        return [v != (rng.random() < self.step_judge_flip) for v in check_steps(program, fields["solution"])]
+
+    def _judge_steps(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        verdicts = self._step_verdicts(fields, rng)
+        if verdicts is None:
             return "I cannot check a solution to a problem that is not well defined."
-        verdicts = [v != (rng.random() < self.step_judge_flip) for v in check_steps(program, fields["solution"])]
         return "\n".join(f"Step {i}: {int(v)}" for i, v in enumerate(verdicts, start=1))
 
+    def _judge_steps_json(self, request: ChatRequest, fields: dict, rng: random.Random) -> dict:
+        return {"steps": [int(v) for v in self._step_verdicts(fields, rng) or []]}
+
+    @staticmethod
+    def _well_defined(fields: dict) -> int:
+        return int(read_problem(fields["problem"]) is not None and not ill_defined(fields["problem"]))
+
     def _filter_ill_defined(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
-        well_defined = read_problem(fields["problem"]) is not None and not ill_defined(fields["problem"])
-        return f"Answer: {int(well_defined)}"
+        return f"Answer: {self._well_defined(fields)}"
+
+    def _filter_ill_defined_json(self, request: ChatRequest, fields: dict, rng: random.Random) -> dict:
+        return {"answer": self._well_defined(fields)}
 
     def _filter_too_few_steps(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
         return f"Steps: {len(solution_steps(fields['solution']))}"
 
-    def _filter_near_duplicate(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+    def _filter_too_few_steps_json(self, request: ChatRequest, fields: dict, rng: random.Random) -> dict:
+        return {"steps": len(solution_steps(fields["solution"]))}
+
+    def _duplicate(self, fields: dict) -> int:
         sub, parent = read_problem(fields["problem"]), read_problem(fields["parent_problem"])
         if sub is None or parent is None:
-            return "Answer: 0"
-        return f"Answer: {int(near_duplicate(len(sub.steps), len(parent.steps), self.near_duplicate_fraction))}"
+            return 0
+        return int(near_duplicate(len(sub.steps), len(parent.steps), self.near_duplicate_fraction))
+
+    def _filter_near_duplicate(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
+        return f"Answer: {self._duplicate(fields)}"
+
+    def _filter_near_duplicate_json(self, request: ChatRequest, fields: dict, rng: random.Random) -> dict:
+        return {"answer": self._duplicate(fields)}
 
     def _paraphrase(self, request: ChatRequest, fields: dict, rng: random.Random) -> str:
         rewrite = paraphrase_problem if fields["part"] == "problem" else paraphrase_solution

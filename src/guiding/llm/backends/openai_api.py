@@ -82,6 +82,8 @@ def request_body(request: ChatRequest) -> dict:
         body["seed"] = s.seed
     extra = {"top_k": s.top_k, "min_p": s.min_p, "repetition_penalty": s.repetition_penalty}
     body.update({k: v for k, v in extra.items() if v is not None})
+    if request.response_format is not None:  # OpenAI's structured outputs; vLLM reads the same field
+        body["response_format"] = request.response_format
     return body
 
 
@@ -113,6 +115,30 @@ def parse_answer(data) -> tuple[str, str, int | None, int | None]:
     if not isinstance(text, str):
         raise PermanentError(f"the answer has no text (finish_reason {finish!r})")
     return text, str(finish), *tokens
+
+
+# Where servers put the reasoning they return apart from the answer: vLLM's reasoning parsers
+# and DeepSeek's API write ``reasoning_content``, newer vLLM and OpenRouter ``reasoning``.
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+def reasoning_of(data) -> str | None:
+    """The reasoning of a chat completion's JSON returned apart from its answer, or None."""
+    try:
+        message = data["choices"][0]["message"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    for name in REASONING_FIELDS:
+        value = message.get(name) if isinstance(message, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def completion_of(data, latency_s: float) -> Completion:
+    """The Completion of a chat completion's JSON (see ``parse_answer``), its reasoning kept apart."""
+    text, finish, prompt_tokens, completion_tokens = parse_answer(data)
+    return Completion(text, finish, prompt_tokens, completion_tokens, latency_s, reasoning_of(data))
 
 
 class OpenAIBackend:
@@ -235,9 +261,7 @@ class OpenAIBackend:
             raise PermanentError(
                 self.redact(f"the answer is not a chat completion ({type(e).__name__}: {e})")
             ) from None
-        latency = time.monotonic() - start
-        text, finish, prompt_tokens, completion_tokens = parse_answer(data)
-        return [Completion(text, finish, prompt_tokens, completion_tokens, latency)]
+        return [completion_of(data, time.monotonic() - start)]
 
     async def _complete_with_aiohttp(self, request: ChatRequest) -> Completion:
         """``complete`` with aiohttp alone: the same request, statuses and errors as through the openai client."""
@@ -265,9 +289,7 @@ class OpenAIBackend:
             data = json.loads(body)
         except ValueError as e:
             raise PermanentError(self.redact(f"the answer is not a chat completion (not JSON: {e})")) from None
-        latency = time.monotonic() - start
-        text, finish, prompt_tokens, completion_tokens = parse_answer(data)
-        return Completion(text, finish, prompt_tokens, completion_tokens, latency)
+        return completion_of(data, time.monotonic() - start)
 
 
 def _error_message(body: bytes) -> str:
