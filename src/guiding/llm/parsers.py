@@ -13,7 +13,7 @@ towards rejecting:
 - Kept text (solutions, paraphrases, translations, questions) keeps its markdown: only the labels
   and markers around it are dropped, with their decoration. Refusals are the reason ``refusal``.
 - Each decision template also accepts, as the whole reply, the JSON object its structured-output
-  schema asks for (``STRUCTURED``); near-JSON is read with ``json-repair``, with LaTeX backslashes
+  schema asks for (``guiding.llm.schemas``); near-JSON is read with ``json-repair``, with LaTeX backslashes
   kept (``\\frac`` is never a form feed).
 
 Every rejection's reason is a snake_case tag that the rule's report counts. docs/parsers.md lists
@@ -1084,15 +1084,4 @@ PARSERS: dict[str, Callable[..., Parsed]] = {
     "paraphrase": parse_paraphrase,
     "convert_open": parse_open_question,
     "translate": parse_translation,
-}
-
-# The JSON object each decision template's structured-output schema asks for (docs/parsers.md).
-STRUCTURED = {
-    "decompose": '{"subtasks": [{"problem": str, "solution": str}, ...]}',
-    "filter_ill_defined": '{"answer": 0 | 1}',
-    "filter_near_duplicate": '{"answer": 0 | 1}',
-    "filter_too_few_steps": '{"steps": int}',
-    "judge_final": '{"verdict": "1" | "0" | "N/A"}',
-    "judge_steps": '{"steps": [0 | 1, ...]}',
-    "convert_open": '{"drop": null | "statements" | "needs options", "question": str | null, "answer": str | null}',
 }
