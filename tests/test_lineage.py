@@ -1,5 +1,6 @@
 """Lineage records without a workflow run: which jobs write them, where, and what they hold."""
 
+import base64
 import hashlib
 import json
 import re
@@ -10,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import ROOT
 
+from guiding.audit import run_audit
 from guiding.core.lineage import job_record, note, record_path, split_template
 
 
@@ -129,3 +131,38 @@ def test_an_llm_job_records_each_key_with_its_reply_hash(tmp_path, monkeypatch):
         "finish_reason": "stop",
     }
     assert failed["key"] == "k2" and failed["reply_sha256"] is None
+
+
+def test_the_audit_warns_where_snakemakes_metadata_disagrees_and_fails_on_a_changed_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("results/data").mkdir(parents=True)
+    Path("results/data/in.txt").write_text("in\n")
+    with job_record(fake_job(tmp_path, input=Files(tasks="results/data/in.txt"), output=Files(out="results/out.txt"))):
+        Path("results/out.txt").write_text("out\n")
+    with job_record(fake_job(tmp_path, rule="make_in", input=Files(), output=Files(out="results/data/in.txt"))):
+        pass
+    meta = Path(".snakemake/metadata")
+    meta.mkdir(parents=True)
+    name = base64.urlsafe_b64encode(b"results/out.txt").decode()
+    (meta / name).write_text(
+        json.dumps(
+            {
+                "rule": "other",
+                "input": ["results/data/in.txt"],
+                "input_checksums": {"results/data/in.txt": "sha256:" + "0" * 64},
+            }
+        )
+    )
+    audit, _ = run_audit(["results/out.txt"], tmp_path)
+    assert not audit.failed()
+    assert [(p.cause, p.file, p.warning) for p in audit.problems if "Snakemake" in p.cause] == [
+        ("Snakemake metadata disagrees", "results/out.txt", True),
+        ("Snakemake metadata disagrees", "results/data/in.txt", True),
+    ]
+    Path("results/data/in.txt").write_text("changed\n")
+    audit, _ = run_audit(["results/out.txt"], tmp_path)
+    causes = {(p.cause, p.file, p.record) for p in audit.problems if not p.warning}
+    assert causes == {
+        ("file changed since produced", "results/data/in.txt", "results/provenance/data/in.txt.json"),
+        ("file changed since used", "results/data/in.txt", "results/provenance/out.txt.json"),
+    }

@@ -22,6 +22,7 @@ made a file, from which inputs); a disagreement is a warning. The audit never de
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 from base64 import urlsafe_b64encode
@@ -121,7 +122,9 @@ class Audit:
     # ------------------------------------------------------------ records
 
     def problem(self, cause: str, file: str, record: str | None, detail: str = "", warning: bool = False) -> None:
-        self.problems.append(Problem(cause, file, record, detail, warning))
+        found = Problem(cause, file, record, detail, warning)
+        if found not in self.problems:  # a job's outputs share its inputs: say each thing once
+            self.problems.append(found)
 
     def _load(self, rel: str) -> dict | None:
         if rel not in self._records:
@@ -307,7 +310,24 @@ class Audit:
                 f"Snakemake says rule {meta['rule']}, the record {record['job']['rule']}",
                 warning=True,
             )
-        recorded_inputs = {i["path"] for i in record["inputs"]}
+        recorded = {i["path"]: i["sha256"] for i in record["inputs"]}
+        checksums = meta.get("input_checksums") or {}  # Snakemake keeps the sha256 of small inputs
+        if isinstance(checksums, str):
+            try:
+                checksums = ast.literal_eval(checksums)
+            except (ValueError, SyntaxError):
+                checksums = {}
+        for path, checksum in checksums.items():
+            algorithm, _, digest = str(checksum).partition(":")
+            if algorithm == "sha256" and path in recorded and digest != recorded[path]:
+                self.problem(
+                    "Snakemake metadata disagrees",
+                    path,
+                    home,
+                    f"Snakemake saw {_short(digest)} as an input of {artifact}, the record {_short(recorded[path])}",
+                    warning=True,
+                )
+        recorded_inputs = set(recorded)
         if meta.get("input") is not None and set(meta["input"]) != recorded_inputs:
             self.problem(
                 "Snakemake metadata disagrees",
