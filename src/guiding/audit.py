@@ -97,7 +97,7 @@ class Audit:
         self._hashes: dict[Path, str | None] = {}
         self._records: dict[str, dict | None] = {}
         self._code: dict[str, str | None] = {}
-        self._caches: dict[str, dict | None] = {}
+        self._caches: dict[str | None, dict] = {}
         self.files_hashed = 0
 
     # ------------------------------------------------------------ hashing, each file once
@@ -240,26 +240,29 @@ class Audit:
                     warning=self.allow_code_drift,
                 )
 
-    def _cache(self, path: str | None) -> dict | None:
-        """``{key: (request, text)}`` of the response cache at ``path`` (read-only), or None if absent."""
-        if path not in self._caches:
-            where = self.root / path if path else None
-            if where is None or not where.is_file():
-                self._caches[path] = None
-            else:
-                db = open_cache_read_only(where)
-                try:
-                    self._caches[path] = {
-                        k: (r, t) for k, r, t in db.execute("SELECT key, request, text FROM responses")
-                    }
-                finally:
-                    db.close()
-        return self._caches[path]
+    def _cache(self, path: str | None, keys: list[str]) -> dict | None:
+        """``{key: (request, text)}`` of ``keys`` in the response cache at ``path`` (opened read-only,
+        each row read once per audit), or None if there is no cache there."""
+        where = self.root / path if path else None
+        if where is None or not where.is_file():
+            return None
+        rows = self._caches.setdefault(path, {})
+        wanted = [k for k in dict.fromkeys(keys) if k not in rows]
+        if wanted:
+            db = open_cache_read_only(where)
+            try:
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start : start + 500]
+                    query = f"SELECT key, request, text FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
+                    rows.update({k: (r, t) for k, r, t in db.execute(query, chunk)})
+            finally:
+                db.close()
+        return rows
 
     def audit_replies(self, llm: dict, home: str) -> dict:
         """Every reply the job used, against the cache as it is now; a summary for the tree."""
         requests = llm.get("requests", [])
-        cache = self._cache(llm.get("cache")) if requests else {}
+        cache = self._cache(llm.get("cache"), [r["key"] for r in requests]) if requests else {}
         if cache is None:
             self.problem(
                 "response cache not found",
