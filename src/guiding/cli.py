@@ -1,6 +1,8 @@
 """The ``guiding`` command: ``guiding serve`` (guiding.llm.serve), ``guiding estimate``
 (guiding.estimate: what the LLM calls will cost) and ``guiding gpu-budget``
-(guiding.report.gpu_budget: what training and evaluation will take)."""
+(guiding.report.gpu_budget: what training and evaluation will take), ``guiding audit``
+(guiding.audit: a table's lineage, re-hashed and checked) and ``guiding crate`` (guiding.crate: the
+lineage as a Workflow Run RO-Crate)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     """The command's parser and its subcommands' modules (each has ``add_arguments`` and ``run``)."""
     parser = argparse.ArgumentParser(prog="guiding")
     commands = parser.add_subparsers(dest="command", required=True)
-    from . import estimate
+    from . import audit, crate, estimate
     from .llm import serve
     from .report import gpu_budget
 
-    modules = {"serve": serve, "estimate": estimate, "gpu-budget": gpu_budget}
+    modules = {"serve": serve, "estimate": estimate, "gpu-budget": gpu_budget, "audit": audit, "crate": crate}
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))
     return parser, modules

@@ -10,10 +10,12 @@ and a rule and its step function that drift apart fail loudly, naming the argume
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from ..artifacts import REQUESTS_OUTPUT
+from .lineage import job_record
 from .logs import log_to_file
 
 
@@ -59,28 +61,33 @@ def step_arguments(step: Callable, *, input, output, params, wildcards, threads,
 
 
 def run_step(snakemake, step: Callable) -> None:
-    """Log to the rule's log file, then call ``step`` with the job's named files and settings."""
+    """Log to the rule's log file, then call ``step`` with the job's named files and settings; once
+    it has returned, write the job's lineage record (guiding.core.lineage)."""
     log_to_file(snakemake.log[0])
     output = dict(_named(snakemake.output))
     manifest = output.pop(REQUESTS_OUTPUT, None)
     if manifest:  # a job that may ask a model: its manifest exists, empty when it asked nothing
         Path(manifest).parent.mkdir(parents=True, exist_ok=True)
         Path(manifest).write_text("")
+    cache = None
     if "llm" in snakemake.config:  # how this job sends LLM requests: not a param, it changes no answer
         from dataclasses import replace
 
         from ..llm.roles import Runtime, set_runtime
 
         runtime = Runtime.from_config(snakemake.config["llm"], snakemake.config.get("cost"))
+        cache = runtime.cache
         set_runtime(replace(runtime, manifest=manifest, teacher=_named(snakemake.wildcards).get("teacher", "")))
-    step(
-        **step_arguments(
-            step,
-            input=snakemake.input,
-            output=output,
-            params=snakemake.params,
-            wildcards=snakemake.wildcards,
-            threads=snakemake.threads,
-            resources=snakemake.resources,
+    caller_file = sys._getframe(1).f_globals.get("__file__")  # the script Snakemake runs
+    with job_record(snakemake, manifest=manifest, cache=cache, caller_file=caller_file):
+        step(
+            **step_arguments(
+                step,
+                input=snakemake.input,
+                output=output,
+                params=snakemake.params,
+                wildcards=snakemake.wildcards,
+                threads=snakemake.threads,
+                resources=snakemake.resources,
+            )
         )
-    )

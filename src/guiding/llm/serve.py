@@ -140,6 +140,9 @@ class Server:
         self.in_flight = 0
         self.fault_counts: Counter[str] = Counter()
         self.by_key: Counter[str] = Counter()
+        # The sha256 of each Authorization header received (a test can check that a key arrived
+        # without the server keeping the key itself).
+        self.authorizations: Counter[str] = Counter()
 
     def stats(self) -> dict:
         return {
@@ -148,6 +151,7 @@ class Server:
             "in_flight": self.in_flight,
             "faults": dict(self.fault_counts),
             "by_key": dict(self.by_key),
+            "authorization_sha256": dict(self.authorizations),
         }
 
     def app(self):
@@ -194,6 +198,7 @@ class Server:
         key = request.headers.get(KEY_HEADER) or hashlib.sha256(raw).hexdigest()
         self.received += 1
         self.by_key[key] += 1
+        self.authorizations[hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()] += 1
         self.in_flight += 1
         self._write("received", key)
         try:

@@ -19,6 +19,10 @@ import sys
 from pathlib import Path
 
 from ..core.io import write_json, write_jsonl
+from ..core.lineage import note
+
+# Defaults a recipe may override: progress bars in the log, checkpoints for resuming.
+SFT_DEFAULTS = {"report_to": "none", "save_strategy": "steps", "disable_tqdm": False}
 
 log = logging.getLogger("guiding")
 
@@ -85,7 +89,9 @@ def train_sft(
         raise ValueError("the training set is empty")
     rows = [to_conversation(i) for i in items]
     scratch = Path(scratch_dir)
-    resume_from = _prepare_scratch(scratch, _fingerprint(model_path, rows, recipe))
+    fingerprint = _fingerprint(model_path, rows, recipe)
+    resume_from = _prepare_scratch(scratch, fingerprint)
+    note("training", _training_facts(model_path, fingerprint, recipe, scratch, launcher, resume_from))
     job = {
         "model_path": str(model_path),
         "rows": rows,
@@ -100,6 +106,23 @@ def train_sft(
     if callbacks:
         raise ValueError("callbacks cannot cross into processes started by accelerate launch")
     return _launch(job, launcher, gpus)
+
+
+def _training_facts(model_path, fingerprint, recipe, scratch, launcher, resume_from) -> dict:
+    """What the job's lineage record says of its training: the starting model and the resume
+    fingerprint, every SFTConfig field the job sets, and the accelerate config (None: in-process)."""
+    accelerate = None
+    if launcher:
+        import yaml
+
+        accelerate = {"path": str(launcher), "config": yaml.safe_load(Path(launcher).read_text())}
+    return {
+        "starting_model": str(model_path),
+        "resume_fingerprint": fingerprint,
+        "resumed_from": resume_from,
+        "sft_config": {"output_dir": str(scratch), **SFT_DEFAULTS, **recipe},
+        "accelerate": accelerate,
+    }
 
 
 def _launch(job: dict, launcher: str, gpus: int) -> dict:
@@ -153,11 +176,9 @@ def train_rows(
 
     if threads:
         torch.set_num_threads(threads)
-    # Defaults a recipe may override: progress bars in the log, checkpoints for resuming.
-    defaults = {"report_to": "none", "save_strategy": "steps", "disable_tqdm": False}
     # The config comes first: under DeepSpeed ZeRO-3 it must exist before the model is loaded,
     # so that the weights are partitioned as they load.
-    args = SFTConfig(output_dir=str(scratch_dir), **{**defaults, **recipe})
+    args = SFTConfig(output_dir=str(scratch_dir), **{**SFT_DEFAULTS, **recipe})
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(
         model_path, dtype=torch.bfloat16 if recipe.get("bf16") else torch.float32
