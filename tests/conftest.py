@@ -26,7 +26,15 @@ def small_study_command(workdir: Path, *args: str, configfile: Path = SMALL) -> 
 # The longest modules first: `make test` runs the suite in parallel processes (pytest-xdist,
 # one module per process at a time, in this order), so the SLURM test, which spends most of its
 # time waiting for the cluster, starts at once beside the workflow runs.
-SLOWEST_FIRST = ("test_slurm.py", "test_workflow.py", "test_llm_workflow.py", "test_paper_path.py")
+SLOWEST_FIRST = (
+    "test_slurm.py",
+    "test_workflow.py",
+    "test_audit.py",
+    "test_released.py",
+    "test_llm_workflow.py",
+    "test_crate.py",
+    "test_paper_path.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):
