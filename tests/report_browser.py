@@ -39,7 +39,7 @@ def chromium() -> str | None:
     return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
 
 
-def dump_dom(page: Path, *, budget_ms: int = 60000, timeout: float = 300) -> str:
+def dump_dom(page: Path, *, budget_ms: int = 60000, timeout: float = 900) -> str:
     """The DOM of ``page`` after its scripts ran (up to ``budget_ms`` of virtual time: timers
     run ahead of the clock, so the budget costs wall time only where the page computes)."""
     binary = chromium()
@@ -72,10 +72,11 @@ def walk(report: Path, workdir: Path) -> dict:
     closing = source.rindex("</body>")
     page.write_text(f"{source[:closing]}<script>\n{DRIVER.read_text()}\n</script>\n{source[closing:]}")
     dom = dump_dom(page)
-    found = re.search(r'<pre id="report-check">(.*?)</pre>', dom, re.S)
-    if found is None:
+    (workdir / "report-walked.dom.html").write_text(dom)  # to look at where a check fails
+    found = re.findall(r'<pre id="report-check">([^<]*)</pre>', dom)  # the element, not the driver's text
+    if not found:
         raise AssertionError(f"the driver left no result in the DOM; the DOM ends:\n{dom[-3000:]}")
-    return json.loads(html.unescape(found[1]))
+    return json.loads(html.unescape(found[-1]))
 
 
 def payload(report: Path, variable: str, script_id: str | None = None):

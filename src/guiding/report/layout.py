@@ -80,7 +80,8 @@ def settings(config: dict, table: str) -> str:
         return "; ".join([*parts, *extra, "stage 1 alone"])
     if table == FINDINGS:
         claims = claimed_comparisons(config)
-        return f"{len(claims)} comparisons of the claims {', '.join(str(c) for c in dict.fromkeys(c['finding'] for c in claims))}"
+        findings = dict.fromkeys(str(c["finding"]) for c in claims)
+        return f"{len(claims)} comparisons of the claims {', '.join(findings)}"
     raise ValueError(f"{table!r} compares no settings (not one of {[*EXPERIMENTS, FINDINGS]})")
 
 
