@@ -39,7 +39,7 @@ def chromium() -> str | None:
     return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
 
 
-def dump_dom(page: Path, *, budget_ms: int = 60000, timeout: float = 900) -> str:
+def dump_dom(page: Path, *, budget_ms: int = 120000, timeout: float = 900) -> str:
     """The DOM of ``page`` after its scripts ran (up to ``budget_ms`` of virtual time: timers
     run ahead of the clock, so the budget costs wall time only where the page computes)."""
     binary = chromium()

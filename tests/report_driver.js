@@ -5,7 +5,11 @@
 // panel that its info button opens (the caption, with the cells of the table it embeds).
 // tests/report_browser.py appends it to a copy of the report; the report itself is left as built.
 (async () => {
-    const seen = { errors: [], landing: null, menu: [], categories: {}, panels: {}, images: {} };
+    const seen = { done: false, errors: [], landing: null, menu: [], categories: {}, panels: {}, images: {} };
+    // Written after every step, so that a page cut short still tells how far it got.
+    const pre = document.createElement("pre");
+    pre.id = "report-check";
+    const record = () => (pre.textContent = JSON.stringify(seen));
     window.addEventListener("error", (event) => seen.errors.push(String(event.message)));
     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
     const until = async (what, test) => {
@@ -30,11 +34,13 @@
         return await until(`the results of ${category} / ${subcategory}`, () => (rows().length ? rows() : null));
     };
     try {
+        document.body.appendChild(pre);
         await until("the report to render", () => nav() && menuLink("Workflow"));
         await sleep(500); // the rule graph (vega) draws after the first paint
         const content = nav().nextElementSibling; // the content area beside the menu
         seen.landing = { html: content.innerHTML, text: content.innerText };
         seen.menu = Array.from(nav().querySelectorAll("li")).map((li) => li.textContent.trim());
+        record();
         for (const category of Object.keys(categories)) {
             const subcategories = Object.keys(categories[category]);
             seen.categories[category] = {};
@@ -53,30 +59,30 @@
                         // A figure: its eye button shows it in the content area.
                         eye.click();
                         const img = await until("the figure", contentImage);
-                        await img.decode().catch((err) => seen.errors.push(`decoding the figure: ${err}`));
+                        await until("the figure to decode", () => img.complete && img.naturalWidth > 0);
                         row.shows = img.getAttribute("src");
                         seen.images[app.state.resultPath] = { width: img.naturalWidth, height: img.naturalHeight };
                     }
                     info.click();
-                    await until("the result's panel", () => app.state.navbarMode === "resultinfo" && nav().innerText.includes("Snakemake rule"));
+                    await until("the result's panel", () => app.state.navbarMode === "resultinfo" && nav().textContent.includes("Snakemake rule"));
                     row.path = app.state.resultPath;
                     seen.panels[row.path] = {
-                        text: nav().innerText,
+                        text: nav().textContent,
                         cells: Array.from(nav().querySelectorAll("table.docutils tr")).map((tr) =>
                             Array.from(tr.querySelectorAll("td, th")).map((cell) => cell.textContent.trim())
                         ),
                         problems: nav().querySelectorAll(".system-message, .problematic").length,
                     };
                     listed.push(row);
+                    seen.categories[category][subcategory] = listed;
+                    record();
                 }
                 seen.categories[category][subcategory] = listed;
             }
         }
+        seen.done = true;
     } catch (err) {
         seen.errors.push(String(err && err.stack ? err.stack : err));
     }
-    const pre = document.createElement("pre");
-    pre.id = "report-check";
-    pre.textContent = JSON.stringify(seen);
-    document.body.appendChild(pre);
+    record();
 })();
