@@ -1,7 +1,7 @@
 # Reports: data tables (the sets and the teachers, as measured), the result tables and figures
 # of the paper's three experiments, and the findings (the paper's claims with verdicts). Each
 # table has a provenance sidecar that records the config sections it rests on, so those sections
-# are its params. The report's categories and labels: guiding.report.layout.
+# are its params.
 
 from guiding.report import layout  # the report's categories, subcategories and labels
 
