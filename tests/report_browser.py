@@ -31,6 +31,7 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--allow-file-access-from-files",
+    "--window-size=1280,800",  # a laptop's screen
 )
 
 

@@ -38,7 +38,14 @@
         await until("the report to render", () => nav() && menuLink("Workflow"));
         await sleep(500); // the rule graph (vega) draws after the first paint
         const content = nav().nextElementSibling; // the content area beside the menu
-        seen.landing = { html: content.innerHTML, text: content.innerText };
+        const title = content.querySelector("h1");
+        seen.landing = {
+            html: content.innerHTML,
+            text: content.innerText,
+            // Where the first heading sits in the window, as a reader sees the page open.
+            title_top: title ? title.getBoundingClientRect().top : null,
+            window_height: window.innerHeight,
+        };
         seen.menu = Array.from(nav().querySelectorAll("li")).map((li) => li.textContent.trim());
         record();
         for (const category of Object.keys(categories)) {

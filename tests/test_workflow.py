@@ -223,6 +223,7 @@ def test_the_report_in_a_browser_opens_on_the_study_and_shows_every_table_and_fi
     # The first page: the study's description, beside (before) the rule graph.
     landing = seen["landing"]
     assert landing["text"].lstrip().startswith("What makes good supervision for hard reasoning tasks?")
+    assert 0 <= landing["title_top"] < landing["window_height"] / 4, "the description's title is out of sight"
     assert "How to read a verdict" in landing["text"] and "Where each table comes from" in landing["text"]
     assert 0 <= landing["html"].index("How to read a verdict") < landing["html"].index('id="rulegraph"')
     assert "system-message" not in landing["html"]
