@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 CORES ?= all
 
-.PHONY: run test install install-test dry-run lint rulegraph clean
+.PHONY: run report test install install-test dry-run lint rulegraph clean
 
 $(BIN)/python:
 	$(shell command -v $(PYTHON) >/dev/null 2>&1 && echo $(PYTHON) || echo python3) -m venv $(VENV)
@@ -46,6 +46,11 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/snakemake --cores $(CORES)
 	@$(BIN)/python -m guiding.report.summary
+
+# The Snakemake report of the study that `make run` ran: results/report.html, one self-contained
+# file (tables and figures embedded) that opens on the study's description (report/workflow.rst).
+report: install
+	$(BIN)/snakemake --report results/report.html
 
 dry-run: install
 	$(BIN)/snakemake -n

@@ -24,6 +24,10 @@ if config.get("workdir"):
     workdir: config["workdir"]
 
 
+# The report's first page (`snakemake --report results/report.html`, `make report`).
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/tasks.smk"
 include: "rules/teachers.smk"

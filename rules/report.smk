@@ -3,6 +3,8 @@
 # table has a provenance sidecar that records the config sections it rests on, so those sections
 # are its params.
 
+from guiding.report import layout  # the report's categories, subcategories and labels
+
 
 rule data_sets_table:
     input:
@@ -11,7 +13,8 @@ rule data_sets_table:
         csv=report(
             A.fill(A.TABLE, table="data_sets", ext="csv"),
             caption="../report/data_sets.rst",
-            category="Data",
+            category=layout.category("data_sets"),
+            labels=layout.labels(config, "data_sets"),
         ),
         md=A.fill(A.TABLE, table="data_sets", ext="md"),
         provenance_json=A.fill(A.TABLE, table="data_sets", ext="provenance.json"),
@@ -34,7 +37,8 @@ rule teachers_table:
         csv=report(
             A.fill(A.TABLE, table="teachers", ext="csv"),
             caption="../report/teachers.rst",
-            category="Data",
+            category=layout.category("teachers"),
+            labels=layout.labels(config, "teachers"),
         ),
         md=A.fill(A.TABLE, table="teachers", ext="md"),
         provenance_json=A.fill(A.TABLE, table="teachers", ext="provenance.json"),
@@ -59,7 +63,8 @@ rule judge_agreement_table:
         csv=report(
             A.fill(A.TABLE, table="judge_agreement", ext="csv"),
             caption="../report/judge_agreement.rst",
-            category="Data",
+            category=layout.category("judge_agreement"),
+            labels=layout.labels(config, "judge_agreement"),
         ),
         md=A.fill(A.TABLE, table="judge_agreement", ext="md"),
         provenance_json=A.fill(A.TABLE, table="judge_agreement", ext="provenance.json"),
@@ -80,11 +85,30 @@ rule result_tables:
         set_stats=set_stats_files(),
     output:
         **{
-            f"{table}_{ext.replace('.', '_')}": A.fill(A.TABLE, table=table, ext=ext)
+            f"{table}_{ext.replace('.', '_')}": (
+                report(
+                    A.fill(A.TABLE, table=table, ext=ext),
+                    caption=f"../report/{table}.rst",
+                    category=layout.category(table),
+                    subcategory=layout.subcategory(table, layout.TABLE),
+                    labels=layout.labels(config, table, layout.TABLE),
+                )
+                if ext == "csv"
+                else A.fill(A.TABLE, table=table, ext=ext)
+            )
             for table in A.EXPERIMENTS
             for ext in A.TABLE_FORMATS
         },
-        **{f"{figure}_png": A.fill(A.FIGURE, figure=figure) for figure in A.EXPERIMENTS},
+        **{
+            f"{figure}_png": report(
+                A.fill(A.FIGURE, figure=figure),
+                caption=f"../report/{figure}_figure.rst",
+                category=layout.category(figure),
+                subcategory=layout.subcategory(figure, layout.FIGURE),
+                labels=layout.labels(config, figure, layout.FIGURE),
+            )
+            for figure in A.EXPERIMENTS
+        },
     log:
         "results/logs/result_tables.log",
     localrule: True
@@ -106,7 +130,8 @@ rule findings_table:
         csv=report(
             A.fill(A.TABLE, table=A.FINDINGS, ext="csv"),
             caption="../report/findings.rst",
-            category="Results",
+            category=layout.category(A.FINDINGS),
+            labels=layout.labels(config, A.FINDINGS),
         ),
         md=A.fill(A.TABLE, table=A.FINDINGS, ext="md"),
         provenance_json=A.fill(A.TABLE, table=A.FINDINGS, ext="provenance.json"),
@@ -129,7 +154,8 @@ rule costs_table:
         csv=report(
             A.fill(A.TABLE, table=A.COST_TABLE, ext="csv"),
             caption="../report/costs.rst",
-            category="Data",
+            category=layout.category(A.COST_TABLE),
+            labels=layout.labels(config, A.COST_TABLE),
         ),
         md=A.fill(A.TABLE, table=A.COST_TABLE, ext="md"),
         provenance_json=A.fill(A.TABLE, table=A.COST_TABLE, ext="provenance.json"),

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from guiding import artifacts as A
-from guiding.config import canonical, stage2_runs
+from guiding.config import canonical, claimed_comparisons, stage2_runs
 from guiding.core.io import write_json, write_jsonl
 from guiding.core.statistics import wilson_interval
 from guiding.report.data_tables import data_sets_table, teachers_table
@@ -483,3 +483,35 @@ def test_findings_compare_the_per_item_means_over_evaluation_seeds(tmp_path):
     one = table[(table["benchmark"] == "hard") & (table["finding"] == 1)].iloc[0]
     assert one["a_acc_%"] == pytest.approx(62.5) and one["diff_pts"] == pytest.approx(50.0)
     assert one["seeds"] == 1 and one["n"] == 40 and one["verdict"] == "holds"
+
+
+def test_the_report_layout_lists_the_findings_first_and_labels_results_by_benchmark_and_setting():
+    from pathlib import Path
+
+    import yaml
+
+    from guiding.config import load_recipes
+    from guiding.report import layout
+
+    root = Path(__file__).resolve().parents[1]
+    config = load_recipes(yaml.safe_load((root / "config" / "config.yaml").read_text()), root)
+    tables = [A.FINDINGS, *A.EXPERIMENTS, *A.DATA_TABLES, A.COST_TABLE]
+    assert set(layout.CATEGORIES) == set(tables)
+    # The report's menu sorts categories by name.
+    assert sorted(set(layout.CATEGORIES.values()))[0] == layout.category(A.FINDINGS)
+    assert [layout.category(e) for e in A.EXPERIMENTS] == sorted(layout.category(e) for e in A.EXPERIMENTS)
+    # The sweep's figure draws every benchmark; the bar charts draw the first one only.
+    assert layout.labels(config, "error_rate_sweep", layout.FIGURE)["benchmarks"] == "hard, easy"
+    assert layout.labels(config, "teacher_comparison", layout.TABLE)["benchmarks"] == "hard, easy"
+    assert layout.labels(config, "teacher_comparison", layout.FIGURE)["benchmarks"] == "hard"
+    teachers = layout.labels(config, "teacher_comparison")["settings"]
+    assert teachers == "teachers main, mid, weak at outcome ER 90%; stage 1 alone"
+    assert "outcome ER 0, 50, 90, 100%" in layout.labels(config, "error_rate_sweep")["settings"]
+    assert "hard-main-er50-2x-epochs" in layout.labels(config, "combinations")["settings"]
+    assert layout.labels(config, A.FINDINGS)["settings"].startswith(f"{len(claimed_comparisons(config))} comparisons")
+    # Table and figure of an experiment apart, so that no label becomes a switch between them.
+    results = (layout.TABLE, layout.FIGURE)
+    assert {layout.subcategory(e, r) for e in A.EXPERIMENTS for r in results} == {"Table", "Figure"}
+    assert layout.subcategory(A.FINDINGS, layout.TABLE) is None
+    with pytest.raises(ValueError, match="compares no settings"):
+        layout.settings(config, "costs")

@@ -1,17 +1,22 @@
 """The workflow end to end through Snakemake itself, on the small test config."""
 
 import csv
+import io
 import json
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import report_browser
 import yaml
 from conftest import SMALL, small_study_command
+from PIL import Image
 
+import guiding.artifacts as A
 from guiding.config import stage2_runs
 from guiding.core.io import sha256_file
+from guiding.report import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = [
@@ -159,3 +164,96 @@ def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):
         assert (run / "results" / "tables" / name).read_bytes() == (
             second / "results" / "tables" / name
         ).read_bytes(), name
+
+
+# ---------------------------------------------------------------- the Snakemake report
+
+
+@pytest.fixture(scope="module")
+def report(run):
+    """`snakemake --report` of the small study: one self-contained HTML file."""
+    path = run / "results" / "report.html"
+    snakemake(run, "--report", str(path))
+    return path
+
+
+def reported_results() -> dict[str, tuple[str, str]]:
+    """Every result table and figure the report must hold: {path: (table, Table or Figure)}."""
+    tables = [A.FINDINGS, *A.EXPERIMENTS, *A.DATA_TABLES, A.COST_TABLE]
+    return {
+        **{A.fill(A.TABLE, table=t, ext="csv"): (t, layout.TABLE) for t in tables},
+        **{A.fill(A.FIGURE, figure=f): (f, layout.FIGURE) for f in A.EXPERIMENTS},
+    }
+
+
+def test_the_report_embeds_every_table_and_figure_in_its_category(run, report):
+    config = yaml.safe_load(SMALL.read_text())
+    results = report_browser.payload(report, "results")
+    categories = report_browser.payload(report, "categories")
+    assert set(results) == set(reported_results())
+    # The menu sorts the categories by name: the findings first.
+    assert sorted(categories)[0] == layout.category(A.FINDINGS)
+    for path, (table, result) in reported_results().items():
+        # Snakemake names a missing subcategory "Other".
+        assert path in categories[layout.category(table)][layout.subcategory(table, result) or "Other"], path
+        entry = results[path]
+        assert entry["labels"] == layout.labels(config, table, result), path
+        # What the eye button hands the reader: the file itself.
+        assert report_browser.decode_data_uri(entry["data_uri"]) == (run / path).read_bytes(), path
+        if result == layout.FIGURE:
+            image = Image.open(io.BytesIO(report_browser.decode_data_uri(entry["data_uri"])))
+            image.load()  # decodes every pixel
+            assert image.format == "PNG" and min(image.size) > 100, path
+        else:
+            assert "<table" in entry["caption"], f"{path}: the caption embeds no table"
+        assert entry["caption"] and "system-message" not in entry["caption"], path
+    # The first page's text: the study's description, its links all resolved.
+    description = report_browser.payload(report, "workflow_desc", script_id="workflow-desc")
+    assert "What makes good supervision for hard reasoning tasks?" in description
+    assert "system-message" not in description and "problematic" not in description
+
+
+@pytest.mark.skipif(
+    report_browser.chromium() is None,
+    reason="no chromium on PATH: install Debian's package (apt-get install chromium; .ci/run does, as root)",
+)
+def test_the_report_in_a_browser_opens_on_the_study_and_shows_every_table_and_figure(run, report, tmp_path):
+    seen = report_browser.walk(report, tmp_path)
+    assert seen["errors"] == [] and seen["done"], seen["errors"]
+    # The first page: the study's description, beside (before) the rule graph.
+    landing = seen["landing"]
+    assert landing["text"].lstrip().startswith("What makes good supervision for hard reasoning tasks?")
+    assert 0 <= landing["title_top"] < landing["window_height"] / 4, "the description's title is out of sight"
+    assert "How to read a verdict" in landing["text"] and "Where each table comes from" in landing["text"]
+    assert 0 <= landing["html"].index("How to read a verdict") < landing["html"].index('id="rulegraph"')
+    assert "system-message" not in landing["html"]
+    # The menu lists the findings first.
+    listed_categories = [item for item in seen["menu"] if item in seen["categories"]]
+    assert listed_categories[0] == layout.category(A.FINDINGS)
+    assert listed_categories == sorted(seen["categories"])
+    rows = {
+        row["path"]: (category, subcategory, row)
+        for category, subcategories in seen["categories"].items()
+        for subcategory, listed in subcategories.items()
+        for row in listed
+    }
+    config = yaml.safe_load(SMALL.read_text())
+    assert set(rows) == set(reported_results())
+    for path, (table, result) in reported_results().items():
+        category, subcategory, row = rows[path]
+        assert category == layout.category(table)
+        assert row["labels"] == list(layout.labels(config, table, result).values()), path
+        panel = seen["panels"][path]
+        assert panel["problems"] == 0, f"{path}: the caption has docutils errors"
+        data = (run / path).read_bytes()
+        if result == layout.FIGURE:
+            # The eye button showed the figure, decoded at the PNG's size.
+            assert report_browser.decode_data_uri(row["shows"]) == data, path
+            width, height = Image.open(run / path).size
+            assert seen["images"][path] == {"width": width, "height": height}, path
+        else:
+            # The eye button downloads the CSV; the info panel shows its cells.
+            assert row["download"] == Path(path).name
+            assert report_browser.decode_data_uri(row["href"]) == data, path
+            with open(run / path, newline="") as f:
+                assert panel["cells"] == [[cell.strip() for cell in line] for line in csv.reader(f)], path
