@@ -39,3 +39,26 @@ def test_a_refused_connection_is_recorded_with_the_endpoint_and_the_attempts(tmp
     assert expected in str(raised.value)
     assert not any("event loop" in str(e) for e in chain(raised.value))
     assert [type(e) for e in chain(raised.value)] == [GenerationError]
+
+
+def test_serve_listens_on_loopback_unless_allowed_remote():
+    import subprocess
+    import sys
+
+    from guiding.llm import serve
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "guiding.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0 and "--allow-remote" in refused.stderr and "0.0.0.0" in refused.stderr
+    parser = __import__("argparse").ArgumentParser()
+    serve.add_arguments(parser)
+    assert parser.parse_args([]).host == "127.0.0.1"
+    for host in ("127.0.0.1", "::1", "localhost"):
+        serve.check_host(host, allow_remote=False)
+    serve.check_host("0.0.0.0", allow_remote=True)
+    with pytest.raises(SystemExit, match="--allow-remote"):
+        serve.build_server(parser.parse_args(["--host", "192.168.1.7"]))
