@@ -7,10 +7,8 @@ refusal that the config alone decides is raised here, naming the key.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
-from functools import cache
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -27,12 +25,19 @@ from .artifacts import (
     paraphrase_name,
     stage2_model,
 )
+from .config_values import (
+    ConfigError,
+    check_api_keys,
+    check_architecture,
+    check_endpoint_settings,
+    check_recipe,
+    sft_config_specs,
+)
 from .core.datasets import is_local, load_rows
 from .llm import cost
+from .llm.backends import BACKENDS as LLM_BACKENDS
 
-
-class ConfigError(ValueError):
-    """A config that names something that does not exist or cannot be built."""
+__all__ = ["ConfigError"]  # defined in config_values, raised by every check here
 
 
 def _part_name(part: dict, teacher: str) -> str:
@@ -229,21 +234,14 @@ def stage2_examples(config: dict, run: str) -> int:
     return round(set_size(config, spec["set"]) * spec["recipe"]["num_train_epochs"])
 
 
-@cache
 def sft_config_fields() -> frozenset[str]:
     """Field names of TRL's SFTConfig, read from a list kept beside the code (importing trl takes
     seconds, too slow for every dry run; a test checks the list against the installed trl)."""
-    text = (Path(__file__).parent / "student" / "sft_config_fields.txt").read_text()
-    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(sft_config_specs())
 
 
 def _check_recipe(key: str, recipe: dict) -> None:
-    fields = sft_config_fields()
-    for field in recipe:
-        if field not in fields:
-            close = difflib.get_close_matches(field, fields, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{key}.{field}: not a field of TRL's SFTConfig{hint}")
+    check_recipe(key, recipe)  # field names and value kinds
 
 
 def _check_compute(config: dict) -> None:
@@ -274,6 +272,8 @@ def _check_student(config: dict) -> None:
         raise ConfigError(f"student.{missing[0]}: needed by backends.student_base {backend!r}")
     if extra := sorted(given - required - optional):
         raise ConfigError(f"student.{extra[0]}: not a setting of backends.student_base {backend!r}")
+    if "architecture" in given:
+        check_architecture(config["student"]["architecture"])
 
 
 def _check_benchmarks(config: dict) -> None:
@@ -498,6 +498,11 @@ def check_config(config: dict) -> None:
     teachers = config["teachers"]
     sets = config["sets"]
     sweep = sets["error_rate_sweep"]
+    # Value kinds first: the checks below compute with recipe values.
+    for stage in RECIPE_STAGES:
+        _check_recipe(f"training.{stage}", config["training"][stage])
+    for name, run in config.get("extra_runs", {}).items():
+        _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
     if sweep["teacher"] not in teachers:
         raise ConfigError(
             f"sets.error_rate_sweep.teacher: {sweep['teacher']!r} is not among teachers {sorted(teachers)}"
@@ -519,8 +524,6 @@ def check_config(config: dict) -> None:
             f"(sets.hard_size) have at most {most_subtasks}"
         )
     _check_whole_counts(config)
-    for stage in RECIPE_STAGES:
-        _check_recipe(f"training.{stage}", config["training"][stage])
     _check_compute(config)
     _check_student(config)
     _check_benchmarks(config)
@@ -532,7 +535,6 @@ def check_config(config: dict) -> None:
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:
             raise ConfigError(f"extra_runs.{name}.set: {run['set']!r} is not a set this config builds")
-        _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
         if "seed" in run.get("recipe_overrides", {}):
             raise ConfigError(
                 f"extra_runs.{name}.recipe_overrides.seed: stage-2 training seeds are replicates.seeds, for every run"
@@ -643,8 +645,30 @@ def _check_llm(config: dict) -> None:
             raise ConfigError(f"llm.endpoints.{name}.base_url: an openai endpoint needs the server's base URL")
         if endpoint["backend"] != "openai" and ("base_url" in endpoint or "api_key_env" in endpoint):
             raise ConfigError(f"llm.endpoints.{name}: base_url and api_key_env are for openai endpoints only")
+    check_endpoint_settings(endpoints, LLM_BACKENDS)
     if PurePosixPath(llm["cache"]).parts[:1] == ("results",):
         raise ConfigError(f"llm.cache: {llm['cache']!r} lies under results/, among the rules' outputs; put it outside")
+
+
+def used_endpoints(config: dict) -> dict[str, str]:
+    """Endpoint -> a role that asks it, over the roles this config sends to an LLM (a teacher's own
+    endpoint for the teacher and the rewriter)."""
+    models, _, _ = llm_role_settings(config)
+    roles = config["llm"]["roles"]
+    used: dict[str, str] = {}
+    for role in models:
+        used.setdefault(roles[role]["endpoint"], f"llm.roles.{role}")
+        if role in TEACHERS_OWN_MODEL:
+            for name, teacher in config["teachers"].items():
+                if "endpoint" in teacher:
+                    used.setdefault(teacher["endpoint"], f"teachers.{name} ({role})")
+    return used
+
+
+def check_keys(config: dict, environ=os.environ) -> None:
+    """The API key variables of the endpoints this run asks are set (not in a replay); run at the
+    run's start, before any job (a dry run needs no key)."""
+    check_api_keys(config, used_endpoints(config), environ)
 
 
 def _check_replicate_seeds(config: dict) -> None:
@@ -691,14 +715,24 @@ def canonical(value):
     return value
 
 
+def layered_config_files(paths, root: str | os.PathLike) -> list:
+    """The config files in the order Snakemake reads them from this workflow: ``paths`` alone when
+    one names its ``mode`` (a whole study), else the embedded default with ``paths`` layered on it."""
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if any("mode" in (yaml.safe_load(Path(path).read_text()) or {}) for path in paths):
+        return paths
+    return [Path(root) / "config" / "config.yaml", *paths]
+
+
 def load_config(paths, root: str | os.PathLike, check: bool = True) -> dict:
     """The config file(s) at ``paths`` (one path or several, merged key by key in order, as Snakemake
-    merges --configfile) as the workflow sees them: recipes read, schema defaults filled and, with
-    ``check``, the cross-field checks passed (for tools that run outside Snakemake)."""
+    merges --configfile; layered on the embedded default where none names its mode) as the workflow
+    sees them: recipes read, schema defaults filled and, with ``check``, the cross-field checks
+    passed (for tools that run outside Snakemake)."""
     from snakemake.utils import update_config, validate
 
     config: dict = {}
-    for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
+    for path in layered_config_files(paths, root):
         update_config(config, yaml.safe_load(Path(path).read_text()) or {})
     load_recipes(config, root)
     validate(config, str(Path(root) / "config" / "schema.yaml"), set_default=True)
