@@ -10,7 +10,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from guiding.config import ConfigError, check_config, check_keys, load_config, load_recipes
+from guiding.config import ConfigError, check_config, load_config, load_recipes
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = str(ROOT / "config" / "schema.yaml")
@@ -94,6 +94,8 @@ def test_the_scheduler_typo_names_the_allowed_values_and_the_closest():
 
 
 def test_a_missing_api_key_is_refused_at_the_start_unless_replaying():
+    from guiding.config import check_keys  # run at the run's start (rules/common.smk, onstart)
+
     config = with_openai_endpoint(default_config(), api_key_env="GUIDING_TEST_MISSING_KEY")
     validate(config, SCHEMA, set_default=True)
     check_config(config)  # a dry run needs no key
