@@ -33,7 +33,7 @@ from .config_values import (
     check_recipe,
     sft_config_specs,
 )
-from .core.datasets import is_local, load_rows
+from .core.datasets import column, is_local, load_rows, select_where
 from .llm import cost
 from .llm.backends import BACKENDS as LLM_BACKENDS
 
@@ -391,7 +391,40 @@ def estimated_calls(config: dict) -> list[cost.RoleCall]:
         paraphrased_items=sum(set_size(config, name) for name, spec in specs.items() if spec["type"] == "paraphrase"),
         converted_items=converted_items(config) if CONVERTER in models else 0,
     )
-    return cost.estimate(workload, models, teachers, max_tokens, config["cost"]["estimate"])
+    assumptions = dict(config["cost"]["estimate"])
+    if config["backends"]["task_source"] == "hub" and models:
+        assumptions["problem_chars"] = hub_problem_chars(config)
+    return cost.estimate(workload, models, teachers, max_tokens, assumptions)
+
+
+def hub_problem_chars(config: dict) -> int:
+    """Characters per hard problem that bound the pool's: from each local source file, its ``limit``
+    longest problems that its ``where`` and the length pre-filter let through; from a hub dataset
+    (or a file that cannot be read here), ``cost.estimate.problem_chars`` each."""
+    assumed = config["cost"]["estimate"]["problem_chars"]
+    longest = config["hub_tasks"]["prefilter"].get("max_problem_chars")
+    total = pool = 0
+    for source in config["hub_tasks"]["sources"]:
+        limit = source["limit"]  # estimated_calls needs every limit
+        pool += limit
+        lengths = _problem_lengths(source) if is_local(source["source"]) else None
+        if lengths is None:
+            total += limit * assumed
+            continue
+        lengths = sorted((n for n in lengths if longest is None or n <= longest), reverse=True)
+        total += sum(lengths[:limit])
+    return math.ceil(total / pool) if pool else assumed
+
+
+def _problem_lengths(source: dict) -> list[int] | None:
+    """Characters of each problem of a local source file that its ``where`` keeps; None where the
+    file is not there or cannot be read (the job that reads it names what is wrong)."""
+    problem = source.get("columns", {}).get("problem", "problem")
+    try:
+        rows = select_where(load_rows(source["source"]), source.get("where"), source["source"])
+        return [len(str(column(row, problem) or "")) for row in rows]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def converted_benchmarks(config: dict) -> list[str]:

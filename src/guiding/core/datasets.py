@@ -92,13 +92,14 @@ def check_local_file(path: str | Path) -> None:
 
 def load_rows(source: str, subset: str | None = None, split: str = "train") -> list[dict]:
     """Every row of ``source``: a local file (its one split) or a hub dataset's ``split``."""
-    import datasets
-    from datasets import load_dataset
-
     if is_local(source):
         if not Path(source).is_file():
             raise FileNotFoundError(f"source {source!r}: no such file")
         check_local_file(source)
+    import datasets
+    from datasets import load_dataset
+
+    if is_local(source):
         # datasets keys a local file's cache by path and mtime: a cache of its own per content instead.
         cache_dir = Path(datasets.config.HF_DATASETS_CACHE) / "guiding-local" / fingerprint(source)[:32]
         builder = LOCAL_SUFFIXES[Path(source).suffix]

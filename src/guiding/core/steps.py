@@ -71,7 +71,7 @@ def run_step(snakemake, step: Callable) -> None:
 
         from ..llm.roles import Runtime, set_runtime
 
-        runtime = Runtime.from_config(snakemake.config["llm"])
+        runtime = Runtime.from_config(snakemake.config["llm"], snakemake.config.get("cost"))
         set_runtime(replace(runtime, manifest=manifest, teacher=_named(snakemake.wildcards).get("teacher", "")))
     step(
         **step_arguments(

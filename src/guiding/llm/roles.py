@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends import create_backend
-from .cache import ResponseCache
+from .cache import DONE, ResponseCache
 from .client import ClientSettings, generate
 from .cost import append_to_manifest
 from .parsers import PARSERS, Parsed, failed
 from .prompts import load
 from .requests import ChatRequest, Sampling, derive_seed
+from .spending import SpendingLimit
 
 log = logging.getLogger("guiding.llm")
 
@@ -57,14 +58,17 @@ class Runtime:
     """The job's request manifest: every ``ask`` appends its requests' keys (the cost table bills them)."""
     teacher: str = ""
     """The teacher the job's requests serve (its ``{teacher}`` wildcard), recorded in the manifest."""
+    spending: SpendingLimit | None = None
+    """Config ``cost``'s limit, checked before each batch is sent (None: no limit)."""
 
     @classmethod
-    def from_config(cls, llm: dict) -> Runtime:
+    def from_config(cls, llm: dict, cost: dict | None = None) -> Runtime:
         client = llm.get("client", {})
         return cls(
             cache=llm.get("cache", cls.cache),
             replay=llm.get("replay", cls.replay),
             failure_budget=llm.get("failure_budget", cls.failure_budget),
+            spending=SpendingLimit.from_config(cost),
             **{k: client[k] for k in ("concurrency", "timeout_s", "max_attempts", "backoff_s") if k in client},
         )
 
@@ -196,8 +200,6 @@ def ask_together(
     flat = [r for batch in requests for r in batch]
     if not flat:
         return [Answers([], [], []) for _ in groups]
-    if run.manifest:
-        append_to_manifest(run.manifest, flat, run.teacher)
     backend = build_backend(spec, run)
     settings = ClientSettings(
         replay=run.replay,
@@ -209,6 +211,11 @@ def ask_together(
     )
     Path(run.cache).parent.mkdir(parents=True, exist_ok=True)
     with ResponseCache(run.cache) as cache:
+        if run.spending is not None and not run.replay:  # before anything is listed or sent
+            done = cache.status(list(dict.fromkeys(r.key for r in flat)))
+            run.spending.check(list({r.key: r for r in flat if done[r.key] != DONE}.values()), run.cache)
+        if run.manifest:
+            append_to_manifest(run.manifest, flat, run.teacher)
         generation = generate(flat, backend, cache, settings)
     names = "+".join(name for name, questions, _ in groups if questions)
     log.info("%s via %s: %s", names, spec.endpoint, generation.stats)
