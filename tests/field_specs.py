@@ -1,4 +1,5 @@
 """Type specs of SFTConfig fields and the LlamaConfig parameters, as the checked-in lists state them."""
+
 import dataclasses
 import enum
 import inspect
