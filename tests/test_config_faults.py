@@ -1,5 +1,6 @@
 """Typos and bad values that the config check refuses before any job, naming the key (issue 24, item 6)."""
 
+import os
 import re
 import subprocess
 import sys
@@ -146,3 +147,22 @@ def test_the_lists_of_library_fields_match_the_installed_libraries():
 
     assert sft_config_specs() == sft_specs()
     assert llama_config_fields() == {p for p in llama_parameters() if not p.startswith("_")}
+
+
+def test_a_run_without_its_api_key_stops_before_the_first_job(tmp_path):
+    from conftest import small_study_command
+
+    config = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
+    with_openai_endpoint(config, api_key_env="GUIDING_TEST_MISSING_KEY")
+    config.setdefault("backends", {})["decomposer"] = "llm"
+    path = tmp_path / "keyless.yaml"
+    path.write_text(yaml.safe_dump(config))
+    env = {k: v for k, v in os.environ.items() if k != "GUIDING_TEST_MISSING_KEY"}
+    out = subprocess.run(
+        small_study_command(tmp_path / "run", "--cores", "1", configfile=path), capture_output=True, text=True, env=env
+    )
+    said = out.stdout + out.stderr
+    assert out.returncode != 0 and "GUIDING_TEST_MISSING_KEY is not set" in said, said[-3000:]
+    assert not (tmp_path / "run" / "results").exists()  # no job ran
+    dry = subprocess.run(small_study_command(tmp_path / "run", "-n", configfile=path), capture_output=True, env=env)
+    assert dry.returncode == 0  # planning needs no key
