@@ -18,6 +18,7 @@ from guiding.config import (  # noqa: E402
     runs_on_head_node,
     canonical,
     check_config,
+    check_keys,
     converted_benchmarks,
     evaluated_models,
     evaluation_seeds,
@@ -35,6 +36,12 @@ from guiding.config import (  # noqa: E402
 load_recipes(config, workflow.basedir)  # recipes given as files become their fields
 validate(config, schema="../config/schema.yaml", set_default=True)
 check_config(config)
+
+
+# API keys are read by jobs only: a dry run plans without them; a run refuses before its first job.
+onstart:
+    check_keys(config)
+
 
 SETS = set_specs(config)
 RUNS = stage2_runs(config)

@@ -169,5 +169,6 @@ rule costs_table:
         response_cache=response_cache_path(),
     params:
         prices=canonical(config["cost"].get("prices", {})),
+        chars_per_token=config["cost"]["estimate"]["chars_per_token"],
     script:
         "../scripts/costs_table.py"

@@ -119,7 +119,7 @@ def small_config(**cost_section):
 LLM = {
     "endpoints": {
         "openai": {"backend": "openai", "base_url": "https://api.openai.com/v1"},
-        "local": {"backend": "vllm"},
+        "local": {"backend": "vllm", "settings": {"model": "/models/llama"}},
     },
     "roles": {
         "decomposer": {"endpoint": "openai", "model": "gpt-4o-mini", "temperature": 0, "max_tokens": 1000},
@@ -235,6 +235,7 @@ def test_the_cost_table_bills_the_runs_requests_from_the_cache_rows(tmp_path):
         cache.put(decompose, Completion("...", "length", 1000, 400))
         cache.put(convert, Completion("...", "stop", 7, 3))
         cache.put(other_run, Completion("x", "stop", 999, 999))
+        cache.record_failures([(unanswered, "HTTP 500", 6)])  # failed within the budget: never paid
     manifests = tmp_path / "requests"
     manifests.mkdir()
     cost.append_to_manifest(manifests / "samples-main.jsonl", [*solve, unanswered], teacher="main")

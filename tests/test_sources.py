@@ -165,7 +165,8 @@ def test_the_source_reads_local_files_with_where_columns_and_nested_fields(tmp_p
     report = json.loads(Path(report_path).read_text())
     assert report["tasks"]["train_hard"] == 4
     assert report["prefilter"]["sources"] == {
-        "math": {"read": 2, "kept": 2, "dropped_by_reason": {}, "subtasks": {"2": 1, "3": 1}},
+        # Rows are counted as read before the where filter, which drops the third (Level 2).
+        "math": {"read": 3, "kept": 2, "dropped_by_reason": {"where": 1}, "subtasks": {"2": 1, "3": 1}},
         "prm800k": {
             "read": 5,
             "kept": 2,
@@ -197,7 +198,8 @@ def test_math_levels_4_and_5_of_the_math500_file_pass_the_filters_with_every_dro
     tasks = source.splits()["train_hard"]
     report = source.filter_report["sources"]["math500"]
     rows = [r for r in read_jsonl(MATH500) if r["level"] in (4, 5)]
-    assert report["read"] == len(rows) and report["kept"] == len(tasks)
+    assert report["read"] == len(read_jsonl(MATH500)) and report["kept"] == len(tasks)  # read: before where
+    assert report["dropped_by_reason"]["where"] == report["read"] - len(rows)
     assert report["kept"] + sum(report["dropped_by_reason"].values()) == report["read"]
     asy = sum("[asy]" in r["problem"] + r["solution"] for r in rows)
     assert report["dropped_by_reason"].get("mentions_figure", 0) + report["dropped_by_reason"]["asy"] >= asy > 0

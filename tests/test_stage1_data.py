@@ -67,5 +67,5 @@ def test_the_step_reads_a_local_source_with_a_filter_and_the_world_and_reports_p
     rows = read_jsonl(data)
     assert [r["problem"] for r in rows] == ["What is $3+4$?", "Let a = 2 . What is a ?"]
     facts = json.loads(report.read_text())
-    assert facts["sources"]["numina"] == {"read": 2, "kept": 1, "same_problem": 1}
+    assert facts["sources"]["numina"] == {"read": 3, "kept": 1, "where": 1, "same_problem": 1}  # read: before where
     assert facts["sources"]["world"] == {"read": 1, "kept": 1, "same_problem": 0} and facts["items"] == 2

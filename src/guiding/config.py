@@ -7,10 +7,8 @@ refusal that the config alone decides is raised here, naming the key.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
-from functools import cache
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -27,12 +25,19 @@ from .artifacts import (
     paraphrase_name,
     stage2_model,
 )
-from .core.datasets import is_local, load_rows
+from .config_values import (
+    ConfigError,
+    check_api_keys,
+    check_architecture,
+    check_endpoint_settings,
+    check_recipe,
+    sft_config_specs,
+)
+from .core.datasets import column, is_local, load_rows, select_where
 from .llm import cost
+from .llm.backends import BACKENDS as LLM_BACKENDS
 
-
-class ConfigError(ValueError):
-    """A config that names something that does not exist or cannot be built."""
+__all__ = ["ConfigError"]  # defined in config_values, raised by every check here
 
 
 def _part_name(part: dict, teacher: str) -> str:
@@ -229,21 +234,14 @@ def stage2_examples(config: dict, run: str) -> int:
     return round(set_size(config, spec["set"]) * spec["recipe"]["num_train_epochs"])
 
 
-@cache
 def sft_config_fields() -> frozenset[str]:
     """Field names of TRL's SFTConfig, read from a list kept beside the code (importing trl takes
     seconds, too slow for every dry run; a test checks the list against the installed trl)."""
-    text = (Path(__file__).parent / "student" / "sft_config_fields.txt").read_text()
-    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(sft_config_specs())
 
 
 def _check_recipe(key: str, recipe: dict) -> None:
-    fields = sft_config_fields()
-    for field in recipe:
-        if field not in fields:
-            close = difflib.get_close_matches(field, fields, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{key}.{field}: not a field of TRL's SFTConfig{hint}")
+    check_recipe(key, recipe)  # field names and value kinds
 
 
 def _check_compute(config: dict) -> None:
@@ -274,6 +272,8 @@ def _check_student(config: dict) -> None:
         raise ConfigError(f"student.{missing[0]}: needed by backends.student_base {backend!r}")
     if extra := sorted(given - required - optional):
         raise ConfigError(f"student.{extra[0]}: not a setting of backends.student_base {backend!r}")
+    if "architecture" in given:
+        check_architecture(config["student"]["architecture"])
 
 
 def _check_benchmarks(config: dict) -> None:
@@ -399,7 +399,40 @@ def estimated_calls(config: dict) -> list[cost.RoleCall]:
         paraphrased_items=sum(set_size(config, name) for name, spec in specs.items() if spec["type"] == "paraphrase"),
         converted_items=converted_items(config) if CONVERTER in models else 0,
     )
-    return cost.estimate(workload, models, teachers, max_tokens, config["cost"]["estimate"])
+    assumptions = dict(config["cost"]["estimate"])
+    if config["backends"]["task_source"] == "hub" and models:
+        assumptions["problem_chars"] = hub_problem_chars(config)
+    return cost.estimate(workload, models, teachers, max_tokens, assumptions)
+
+
+def hub_problem_chars(config: dict) -> int:
+    """Characters per hard problem that bound the pool's: from each local source file, its ``limit``
+    longest problems that its ``where`` and the length pre-filter let through; from a hub dataset
+    (or a file that cannot be read here), ``cost.estimate.problem_chars`` each."""
+    assumed = config["cost"]["estimate"]["problem_chars"]
+    longest = config["hub_tasks"]["prefilter"].get("max_problem_chars")
+    total = pool = 0
+    for source in config["hub_tasks"]["sources"]:
+        limit = source["limit"]  # estimated_calls needs every limit
+        pool += limit
+        lengths = _problem_lengths(source) if is_local(source["source"]) else None
+        if lengths is None:
+            total += limit * assumed
+            continue
+        lengths = sorted((n for n in lengths if longest is None or n <= longest), reverse=True)
+        total += sum(lengths[:limit])
+    return math.ceil(total / pool) if pool else assumed
+
+
+def _problem_lengths(source: dict) -> list[int] | None:
+    """Characters of each problem of a local source file that its ``where`` keeps; None where the
+    file is not there or cannot be read (the job that reads it names what is wrong)."""
+    problem = source.get("columns", {}).get("problem", "problem")
+    try:
+        rows = select_where(load_rows(source["source"]), source.get("where"), source["source"])
+        return [len(str(column(row, problem) or "")) for row in rows]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def converted_benchmarks(config: dict) -> list[str]:
@@ -564,6 +597,11 @@ def check_config(config: dict) -> None:
     teachers = config["teachers"]
     sets = config["sets"]
     sweep = sets["error_rate_sweep"]
+    # Value kinds first: the checks below compute with recipe values.
+    for stage in RECIPE_STAGES:
+        _check_recipe(f"training.{stage}", config["training"][stage])
+    for name, run in config.get("extra_runs", {}).items():
+        _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
     if sweep["teacher"] not in teachers:
         raise ConfigError(
             f"sets.error_rate_sweep.teacher: {sweep['teacher']!r} is not among teachers {sorted(teachers)}"
@@ -585,8 +623,6 @@ def check_config(config: dict) -> None:
             f"(sets.hard_size) have at most {most_subtasks}"
         )
     _check_whole_counts(config)
-    for stage in RECIPE_STAGES:
-        _check_recipe(f"training.{stage}", config["training"][stage])
     _check_compute(config)
     _check_student(config)
     _check_benchmarks(config)
@@ -599,7 +635,6 @@ def check_config(config: dict) -> None:
     for name, run in config.get("extra_runs", {}).items():
         if run["set"] not in specs:
             raise ConfigError(f"extra_runs.{name}.set: {run['set']!r} is not a set this config builds")
-        _check_recipe(f"extra_runs.{name}.recipe_overrides", run.get("recipe_overrides", {}))
         if "seed" in run.get("recipe_overrides", {}):
             raise ConfigError(
                 f"extra_runs.{name}.recipe_overrides.seed: stage-2 training seeds are replicates.seeds, for every run"
@@ -717,8 +752,30 @@ def _check_llm(config: dict) -> None:
                 f"llm.endpoints.{name}.structured_outputs: JSON-schema outputs are sent to openai and simulated "
                 f"endpoints only, not {endpoint['backend']!r} (set none)"
             )
+    check_endpoint_settings(endpoints, LLM_BACKENDS)
     if PurePosixPath(llm["cache"]).parts[:1] == ("results",):
         raise ConfigError(f"llm.cache: {llm['cache']!r} lies under results/, among the rules' outputs; put it outside")
+
+
+def used_endpoints(config: dict) -> dict[str, str]:
+    """Endpoint -> a role that asks it, over the roles this config sends to an LLM (a teacher's own
+    endpoint for the teacher and the rewriter)."""
+    models, _, _ = llm_role_settings(config)
+    roles = config["llm"]["roles"]
+    used: dict[str, str] = {}
+    for role in models:
+        used.setdefault(roles[role]["endpoint"], f"llm.roles.{role}")
+        if role in TEACHERS_OWN_MODEL:
+            for name, teacher in config["teachers"].items():
+                if "endpoint" in teacher:
+                    used.setdefault(teacher["endpoint"], f"teachers.{name} ({role})")
+    return used
+
+
+def check_keys(config: dict, environ=os.environ) -> None:
+    """The API key variables of the endpoints this run asks are set (not in a replay); run at the
+    run's start, before any job (a dry run needs no key)."""
+    check_api_keys(config, used_endpoints(config), environ)
 
 
 def _check_replicate_seeds(config: dict) -> None:
@@ -765,14 +822,24 @@ def canonical(value):
     return value
 
 
+def layered_config_files(paths, root: str | os.PathLike) -> list:
+    """The config files in the order Snakemake reads them from this workflow: ``paths`` alone when
+    one names its ``mode`` (a whole study), else the embedded default with ``paths`` layered on it."""
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if any("mode" in (yaml.safe_load(Path(path).read_text()) or {}) for path in paths):
+        return paths
+    return [Path(root) / "config" / "config.yaml", *paths]
+
+
 def load_config(paths, root: str | os.PathLike, check: bool = True) -> dict:
     """The config file(s) at ``paths`` (one path or several, merged key by key in order, as Snakemake
-    merges --configfile) as the workflow sees them: recipes read, schema defaults filled and, with
-    ``check``, the cross-field checks passed (for tools that run outside Snakemake)."""
+    merges --configfile; layered on the embedded default where none names its mode) as the workflow
+    sees them: recipes read, schema defaults filled and, with ``check``, the cross-field checks
+    passed (for tools that run outside Snakemake)."""
     from snakemake.utils import update_config, validate
 
     config: dict = {}
-    for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
+    for path in layered_config_files(paths, root):
         update_config(config, yaml.safe_load(Path(path).read_text()) or {})
     load_recipes(config, root)
     validate(config, str(Path(root) / "config" / "schema.yaml"), set_default=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 
 from ..answers import FORMS, normalize_gold
-from ..core.datasets import keep_where, load_rows
+from ..core.datasets import load_rows, select_where
 
 
 def _stable_id(bench: str, index: int, problem: str) -> str:
@@ -78,8 +78,9 @@ def from_world(tasks: list[dict], limit: int | None = None) -> tuple[list[dict],
 
 def load_benchmark(bench: str, spec: dict) -> tuple[list[dict], dict]:
     """A benchmark from a local file or the hub, by its config entry."""
-    rows = keep_where(load_rows(spec["source"], spec.get("subset"), spec.get("split", "test")), spec.get("where"))
-    return standardize(
+    read = load_rows(spec["source"], spec.get("subset"), spec.get("split", "test"))
+    rows = select_where(read, spec.get("where"), spec["source"])
+    kept, report = standardize(
         rows,
         bench,
         spec.get("form", "plain"),
@@ -88,3 +89,7 @@ def load_benchmark(bench: str, spec: dict) -> tuple[list[dict], dict]:
         spec.get("drop_if_contains"),
         spec.get("limit"),
     )
+    if spec.get("where"):  # the rows read, before the filter; those it leaves out
+        report = {**report, "source_items": len(read)}
+        report["dropped_by_reason"] = {"where": len(read) - len(rows), **report["dropped_by_reason"]}
+    return kept, report

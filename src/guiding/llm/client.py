@@ -119,11 +119,16 @@ def generate(
     on_commit: OnCommit | None = None,
 ) -> Generation:
     """Answers to ``requests`` in order (see the module docstring); the synchronous form of ``agenerate``."""
+    # Outside the handler: an exception raised inside asyncio.run would otherwise carry "no running
+    # event loop" as its context, and a failure's cause is read from that chain.
     try:
         asyncio.get_running_loop()
+        inside_a_loop = True
     except RuntimeError:
-        return asyncio.run(agenerate(requests, backend, cache, settings, on_commit))
-    raise RuntimeError("generate() was called inside a running event loop; await agenerate() there")
+        inside_a_loop = False
+    if inside_a_loop:
+        raise RuntimeError("generate() was called inside a running event loop; await agenerate() there")
+    return asyncio.run(agenerate(requests, backend, cache, settings, on_commit))
 
 
 async def agenerate(
@@ -307,6 +312,7 @@ class _Run:
                 self.on_commit(answered)
             self.stats["sent"] += len(batch)
             return
+        reason = f"{reason} after {attempt} attempt{'s' if attempt > 1 else ''}"
         self.cache.record_failures([(r, reason, attempt) for r in batch], self.holder)
         self.failures += [Failure(r.key, r.item_id, r.sample, reason, attempt) for r in batch]
         self.stats["failed"] += len(batch)

@@ -14,7 +14,12 @@ subtask passes the filters, and every task needs a rewrite.
 
 After: :func:`cost_rows` reads the usage that the response cache stores with every answer, for
 exactly the keys that the run's jobs listed in their request manifests (one JSONL row per
-request: ``{"key", "teacher"}``), and prices it with the config's price table.
+request: ``{"key", "teacher", "template", "model", "prompt_chars", "max_tokens"}``), and prices it
+with the config's price table. A listed key is billed from its cache row; without a row it is
+"unanswered" when the cache's failures table records it (a failure within the failure budget,
+never paid), else its row was lost (the cache was deleted, truncated or restored from an older
+copy after the answer was paid): it is billed at an estimated upper bound from its manifest row,
+prompt characters / ``chars_per_token`` and ``max_tokens`` completion tokens, on a row of its own.
 
 A request's role comes from its prompt template's name (``ChatRequest.template``, "solve.v1" or
 "solve/v1"), through :data:`TEMPLATE_ROLES`, the one place that maps the two.
@@ -238,9 +243,18 @@ def append_to_manifest(path: str | Path, requests: Iterable, teacher: str = "") 
     """Add the keys of one batch of a job's requests (``ChatRequest``s) to the job's manifest, before
     they are sent; ``teacher`` names the teacher they serve (the job's ``{teacher}`` wildcard), if
     any. The cost table bills the manifests' keys; a key listed twice counts once."""
+    unique = {r.key: r for r in requests}
     with open(path, "a", encoding="utf-8") as f:
-        for key in dict.fromkeys(r.key for r in requests):
-            f.write(json.dumps({"key": key, "teacher": teacher}, sort_keys=True) + "\n")
+        for key, r in unique.items():
+            # What bounds its cost should its cache row be lost: its role, model and lengths.
+            facts = {"template": r.template, "model": r.model, "max_tokens": r.sampling.max_tokens}
+            facts["prompt_chars"] = prompt_chars(r)
+            f.write(json.dumps({"key": key, "teacher": teacher, **facts}, sort_keys=True) + "\n")
+
+
+def prompt_chars(request) -> int:
+    """Characters of a request's messages: what its prompt tokens are estimated from."""
+    return sum(len(m["content"]) for m in request.message_dicts())
 
 
 @dataclass(frozen=True)
@@ -252,30 +266,44 @@ class UsedRequest:
     answered: bool
     prompt_tokens: int
     completion_tokens: int
+    lost: bool = False
+    """No cache row and no failure record: paid, its row gone; tokens are an estimated upper bound."""
 
 
-def read_manifests(paths: Iterable[str | Path]) -> dict[str, str]:
-    """Key -> teacher, over every manifest; a key that several jobs used counts once (it was paid once)."""
-    keys: dict[str, str] = {}
+def read_manifest_rows(paths: Iterable[str | Path]) -> dict[str, dict]:
+    """Key -> its first manifest row, over every manifest; a key that several jobs used counts once
+    (it was paid once)."""
+    keys: dict[str, dict] = {}
     for path in sorted(map(str, paths)):
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                keys.setdefault(row["key"], row.get("teacher") or "")
+                keys.setdefault(row["key"], row)
     return keys
 
 
-def used_requests(cache_path: str | Path, keys: dict[str, str]) -> list[UsedRequest]:
+def read_manifests(paths: Iterable[str | Path]) -> dict[str, str]:
+    """Key -> teacher, over every manifest; a key that several jobs used counts once (it was paid once)."""
+    return {key: row.get("teacher") or "" for key, row in read_manifest_rows(paths).items()}
+
+
+def used_requests(
+    cache_path: str | Path, keys: dict[str, str], listed: dict[str, dict] | None = None, chars_per_token: float = 4
+) -> list[UsedRequest]:
     """The cache's row of each key (opened read-only, each row's checksum verified; the cache is
-    never copied); a key without a row was
-    not answered (a failure within the failure budget) and costs nothing."""
+    never copied). A key without a row was not answered when the failures table records it (it
+    costs nothing); else its row was lost, and its manifest row in ``listed``
+    (``read_manifest_rows``) bounds its tokens (see the module)."""
     if not keys:
         return []
-    with ResponseCache(cache_path, read_only=True) as cache:
-        rows = {
-            key: (request, prompt or 0, completion or 0)
-            for key, (request, prompt, completion) in cache.usage(keys).items()
-        }
+    rows, failed = {}, set()
+    if Path(cache_path).is_file():  # a deleted cache: every row lost
+        with ResponseCache(cache_path, read_only=True) as cache:
+            rows = {
+                key: (request, prompt or 0, completion or 0)
+                for key, (request, prompt, completion) in cache.usage(keys).items()
+            }
+            failed = {failure.key for failure in cache.failures()} - set(rows)
     used = []
     for key, teacher in keys.items():
         if key in rows:
@@ -283,9 +311,19 @@ def used_requests(cache_path: str | Path, keys: dict[str, str]) -> list[UsedRequ
             used.append(
                 UsedRequest(key, teacher, role_of(request["template"]), request["model"], True, prompt, completion)
             )
-        else:
+        elif key in failed:
             used.append(UsedRequest(key, teacher, "", "", False, 0, 0))
+        else:
+            facts = (listed or {}).get(key, {})
+            role = role_of(facts["template"]) if "template" in facts else "unknown"
+            prompt = math.ceil(facts.get("prompt_chars", 0) / chars_per_token)
+            used.append(
+                UsedRequest(key, teacher, role, facts.get("model", ""), False, prompt, facts.get("max_tokens", 0), True)
+            )
     return used
+
+
+LOST = "row lost"
 
 
 COST_COLUMNS = ("role", "teacher", "model", "requests", "unanswered", "prompt_tokens", "completion_tokens", "usd")
@@ -293,12 +331,14 @@ COST_COLUMNS = ("role", "teacher", "model", "requests", "unanswered", "prompt_to
 
 def cost_rows(used: Iterable[UsedRequest], prices: dict[str, Price]) -> list[dict]:
     """Requests, tokens and USD per (role, teacher, model), plus a total row; unanswered requests
-    are counted on a row of their own (their role is unknown: the cache holds no request for them)."""
+    are counted on a row of their own (their role is unknown: the cache holds no request for them),
+    and so are requests whose cache row was lost, per role ("row lost: <role>"), at an estimated
+    upper bound (their model unknown: an older manifest row; NaN USD)."""
     groups: dict[tuple[str, str, str], dict] = {}
     for u in used:
+        role = f"{LOST}: {u.role}" if u.lost else u.role or "unanswered"
         row = groups.setdefault(
-            (u.role or "unanswered", u.teacher, u.model),
-            dict(zip(COST_COLUMNS, (u.role or "unanswered", u.teacher, u.model, 0, 0, 0, 0, 0.0))),
+            (role, u.teacher, u.model), dict(zip(COST_COLUMNS, (role, u.teacher, u.model, 0, 0, 0, 0, 0.0)))
         )
         row["requests"] += 1
         row["unanswered"] += not u.answered
@@ -306,10 +346,20 @@ def cost_rows(used: Iterable[UsedRequest], prices: dict[str, Price]) -> list[dic
         row["completion_tokens"] += u.completion_tokens
     order = {role: i for i, role in enumerate(ROLES)}
     rows = sorted(
-        groups.values(), key=lambda r: (order.get(r["role"], len(order)), r["role"], r["teacher"], r["model"])
+        groups.values(),
+        key=lambda r: (
+            r["role"].startswith(LOST),
+            order.get(r["role"], len(order)),
+            r["role"],
+            r["teacher"],
+            r["model"],
+        ),
     )
     for row in rows:
-        row["usd"] = usd(prices, row["model"], row["prompt_tokens"], row["completion_tokens"]) if row["model"] else 0.0
+        if row["model"]:
+            row["usd"] = usd(prices, row["model"], row["prompt_tokens"], row["completion_tokens"])
+        else:  # unanswered: nothing paid; a lost row of unknown model: unknown, never free
+            row["usd"] = math.nan if row["role"].startswith(LOST) else 0.0
     total = {"role": "total", "teacher": "", "model": ""}
     for column in ("requests", "unanswered", "prompt_tokens", "completion_tokens", "usd"):
         total[column] = sum(r[column] for r in rows)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends import create_backend
-from .cache import ResponseCache
+from .cache import DONE, ResponseCache
 from .client import ClientSettings, generate
 from .cost import Price, append_to_manifest, price_table
 from .ledger import Ledger, LostAnswers, ledger_path, lost_answers
@@ -32,6 +32,7 @@ from .prompts import load
 from .replies import answer_part
 from .requests import ChatRequest, Sampling, derive_seed
 from .schemas import response_format
+from .spending import SpendingLimit
 from .structured import parse_structured
 
 log = logging.getLogger("guiding.llm")
@@ -70,6 +71,8 @@ class Runtime:
     replaced cache); by default the job stops before paying for them twice (guiding.llm.ledger)."""
     prices: dict[str, Price] = field(default_factory=dict)
     """Config ``cost.prices``: to say what lost answers cost."""
+    spending: SpendingLimit | None = None
+    """Config ``cost``'s limit, checked before each batch is sent (None: no limit)."""
 
     @classmethod
     def from_config(cls, llm: dict, cost: dict | None = None) -> Runtime:
@@ -80,6 +83,7 @@ class Runtime:
             failure_budget=llm.get("failure_budget", cls.failure_budget),
             resend_lost=llm.get("resend_lost", cls.resend_lost),
             prices=price_table(cost or {}),
+            spending=SpendingLimit.from_config(cost),
             **{k: client[k] for k in ("concurrency", "timeout_s", "max_attempts", "backoff_s") if k in client},
         )
 
@@ -228,8 +232,6 @@ def ask_together(
     flat = [r for batch in requests for r in batch]
     if not flat:
         return [Answers([], [], []) for _ in groups]
-    if run.manifest:
-        append_to_manifest(run.manifest, flat, run.teacher)
     backend = build_backend(spec, run)
     settings = ClientSettings(
         replay=run.replay,
@@ -246,6 +248,11 @@ def ask_together(
     with ResponseCache(run.cache, read_only=run.replay) as cache:
         if ledger is not None:
             _stop_if_lost(ledger, flat, cache, run)
+        if run.spending is not None and not run.replay:  # before anything is listed or sent
+            done = cache.status(list(dict.fromkeys(r.key for r in flat)))
+            run.spending.check(list({r.key: r for r in flat if done[r.key] != DONE}.values()), run.cache)
+        if run.manifest:
+            append_to_manifest(run.manifest, flat, run.teacher)
         on_commit = ledger.record if ledger is not None else None
         generation = generate(flat, backend, cache, settings, on_commit)
     if ledger is not None:  # answers served from the cache or fetched by another job

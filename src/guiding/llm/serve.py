@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import ipaddress
 import json
 import math
 import os
@@ -301,7 +302,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a backend setting (value read as YAML), repeatable",
     )
     parser.add_argument("--model", default=None, help="the model name served (default: any name)")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback unless --allow-remote)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than loopback: this is a test server with fault injection, not for a network",
+    )
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (see --port-file)")
     parser.add_argument("--port-file", default=None, help="write the port here once listening")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every chat request")
@@ -314,7 +320,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", default=None, help="append one JSON line per request event to this file")
 
 
+def check_host(host: str, allow_remote: bool) -> None:
+    """Refuse to listen beyond this machine unless asked to with ``--allow-remote``."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and not allow_remote:
+        raise SystemExit(
+            f"guiding serve: --host {host} would listen beyond this machine; it is a test server with "
+            "fault injection. Pass --allow-remote to do so anyway."
+        )
+
+
 def build_server(args: argparse.Namespace) -> Server:
+    check_host(args.host, getattr(args, "allow_remote", False))
     options = {}
     for item in args.option:
         name, sep, value = item.partition("=")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ..core.datasets import column, keep_where, load_rows
+from ..core.datasets import column, load_rows, select_where
 
 # Words and numbers, and the operators between them: "x + 4" and "x - 4" are different problems.
 _TOKEN = re.compile(r"[0-9a-z]+|[-+*/=<>^]")
@@ -31,9 +31,11 @@ def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-def _rows_of(source: dict) -> list[dict]:
+def _rows_of(source: dict) -> tuple[list[dict], int]:
+    """The source's rows that its ``where`` keeps, in our fields; and the rows read."""
     path = source["source"]
-    rows = keep_where(load_rows(path, source.get("subset"), source.get("split", "train")), source.get("where"))
+    read = load_rows(path, source.get("subset"), source.get("split", "train"))
+    rows = select_where(read, source.get("where"), path)
     columns = source.get("columns", {})
     problem, solution = columns.get("problem", "problem"), columns.get("solution", "solution")
     name = source.get("name", path)
@@ -45,7 +47,7 @@ def _rows_of(source: dict) -> list[dict]:
             "source": name,
         }
         for i, r in enumerate(rows)
-    ]
+    ], len(read)
 
 
 def decontaminate(rows: list[dict], benchmark_problems: list[str], ngram: int) -> tuple[list[dict], dict]:
@@ -67,9 +69,12 @@ def build(sources: list[dict], world_rows: list[dict] | None, benchmark_problems
     """The stage-1 rows from every source in order, decontaminated; and the report."""
     rows, report = [], {"sources": {}, "benchmark_problems": len(benchmark_problems)}
     for source in sources:
-        got = list(world_rows or []) if source["source"] == "world" else _rows_of(source)
+        got, read = (list(world_rows or []), None) if source["source"] == "world" else _rows_of(source)
         kept, removed = decontaminate(got, benchmark_problems, ngram)
-        report["sources"][source.get("name", source["source"])] = {"read": len(got), "kept": len(kept), **removed}
+        counts = {"read": len(got), "kept": len(kept)}
+        if source.get("where"):  # rows read, before the filter; those it leaves out
+            counts = {"read": read, "kept": len(kept), "where": read - len(got)}
+        report["sources"][source.get("name", source["source"])] = {**counts, **removed}
         rows += kept
     if not rows:
         raise ValueError(f"training.stage1_data: no training item left ({report})")

@@ -4,10 +4,13 @@ The paper's pools are MATH train levels 4-5, NuminaMath-CoT's cn_k12, synthetic_
 synthetic_amc subsets, and PRM800K's problems; each is a source of config ``hub_tasks.sources``
 (a hub id or a local file, with ``where`` and a column mapping; see ``guiding.core.datasets``).
 
+Every row read is counted; a row that the source's ``where`` leaves out is counted as ``where``.
 Every record then passes the paper's pre-filters, in this order, and a dropped record is counted
-under the first reason that drops it (so the counts add up to the records read):
+under the first reason that drops it (so the counts add up to the rows read):
 
 - ``no_reference``: an empty problem or solution, or no answer (mapped column or last box);
+- ``problem_too_long`` / ``solution_too_long``: more characters than ``max_problem_chars`` /
+  ``max_solution_chars`` (null: no bound), before any other filter reads the text;
 - ``duplicate``: the same problem as a record kept before (PRM800K lists a problem many times);
 - ``mentions_figure``: the problem or solution names a figure word (``figure_words``, whole words,
   any case, plural too): the text refers to something the model cannot see;
@@ -34,7 +37,7 @@ from collections import Counter
 
 from ..answers import extract_answer
 from ..artifacts import SPLITS
-from ..core.datasets import column, keep_where, load_rows
+from ..core.datasets import column, load_rows, select_where
 
 _URL = re.compile(r"https?://|www\.[a-z0-9-]+\.[a-z]", re.IGNORECASE)
 _ASY = re.compile(r"\[asy\]", re.IGNORECASE)
@@ -45,7 +48,10 @@ _OPEN, _CLOSE = r"[(（]", r"[)）]"
 _LETTER = re.compile(r"[^\W\d_]")
 
 REASONS = (
+    "where",
     "no_reference",
+    "problem_too_long",
+    "solution_too_long",
     "duplicate",
     "mentions_figure",
     "asy",
@@ -125,6 +131,12 @@ def prefilter_records(records: list[dict], prefilter: dict, seen: set[str]) -> t
         if not problem or not solution or not answer:
             dropped["no_reference"] += 1
             continue
+        if (longest := prefilter.get("max_problem_chars")) is not None and len(problem) > longest:
+            dropped["problem_too_long"] += 1
+            continue
+        if (longest := prefilter.get("max_solution_chars")) is not None and len(solution) > longest:
+            dropped["solution_too_long"] += 1
+            continue
         if _normalized(problem) in seen:
             dropped["duplicate"] += 1
             continue
@@ -144,12 +156,11 @@ def prefilter_records(records: list[dict], prefilter: dict, seen: set[str]) -> t
     return kept, dropped
 
 
-def records_of(source: dict) -> list[dict]:
+def records_of(source: dict) -> tuple[list[dict], int]:
     """A source's rows as records ``problem``, ``solution``, ``answer`` (the mapped answer column,
-    else the reference's last box; "" when neither)."""
-    rows = keep_where(
-        load_rows(source["source"], source.get("subset"), source.get("split", "train")), source.get("where")
-    )
+    else the reference's last box; "" when neither), those its ``where`` keeps; and the rows read."""
+    read = load_rows(source["source"], source.get("subset"), source.get("split", "train"))
+    rows = select_where(read, source.get("where"), source["source"])
     columns = source.get("columns", {})
     problem_col, solution_col = columns.get("problem", "problem"), columns.get("solution", "solution")
     answer_col = columns.get("answer")
@@ -166,7 +177,7 @@ def records_of(source: dict) -> list[dict]:
                 "answer": "" if answer is None else str(answer),
             }
         )
-    return records
+    return records, len(read)
 
 
 def _task_id(source_name: str, problem: str) -> str:
@@ -189,8 +200,9 @@ class HubTaskSource:
         pool, seen, report = [], set(), {}
         for source in self.sources:
             name = source.get("name", source["source"])
-            records = records_of(source)
+            records, read = records_of(source)
             kept, dropped = prefilter_records(records, self.prefilter, seen)
+            dropped["where"] += read - len(records)
             limit = source.get("limit")
             if limit is not None and len(kept) > limit:
                 dropped["beyond_limit"] += len(kept) - limit
@@ -198,7 +210,7 @@ class HubTaskSource:
                     seen.discard(_normalized(extra["problem"]))
                 kept = kept[:limit]
             report[name] = {
-                "read": len(records),
+                "read": read,
                 "kept": len(kept),
                 "dropped_by_reason": {r: dropped[r] for r in (*REASONS, "beyond_limit") if dropped[r]},
                 "subtasks": {str(n): sum(t["n_subtasks"] == n for t in kept) for n in (2, 3)},

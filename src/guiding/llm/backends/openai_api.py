@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import errno
 import json
 import os
 import time
+import urllib.parse
 from collections.abc import Sequence
 
 from ..requests import ChatRequest, Completion
@@ -98,6 +100,29 @@ def _root(error: BaseException) -> BaseException:
 
 def _is_timeout(error: BaseException) -> bool:
     return isinstance(error, TimeoutError) or "timeout" in type(error).__name__.lower()
+
+
+def address(base_url: str) -> str:
+    """``host:port`` of a base URL (the scheme's port where none is written): where a failure happened."""
+    url = urllib.parse.urlsplit(base_url)
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme, "")
+    return f"{url.hostname}:{port}"
+
+
+def connection_reason(error: BaseException, where: str) -> str:
+    """What went wrong on the way to ``where``: the OS error behind the transport's wrappers."""
+    seen, chain = set(), []
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    os_errors = [e for e in chain if isinstance(e, OSError) and e.errno]
+    if any(isinstance(e, ConnectionRefusedError) or e.errno == errno.ECONNREFUSED for e in os_errors):
+        return f"connection refused ({where})"
+    if os_errors:
+        return f"connection failed ({where}: {os_errors[-1].strerror or os_errors[-1]})"
+    root = chain[-1]
+    return f"connection failed ({where}: {type(root).__name__}: {root})"
 
 
 def parse_answer(data) -> tuple[str, str, int | None, int | None]:
@@ -173,6 +198,7 @@ class OpenAIBackend:
         self.base_url = base_url.rstrip("/")
         self.api_key_env = api_key_env
         self.identity = endpoint or self.base_url
+        self.address = address(self.base_url)
         self.timeout_s = timeout_s
         self.concurrency = concurrency
         self.http = http
@@ -249,11 +275,11 @@ class OpenAIBackend:
         except (TimeoutError, openai.APIConnectionError) as e:
             root = _root(e)
             if isinstance(e, TimeoutError) or _is_timeout(root):
-                raise TransientError(f"timed out after {self.timeout_s:g} s") from None
-            raise TransientError(self.redact(f"connection failed ({type(root).__name__}: {root})")) from None
+                raise TransientError(f"timed out after {self.timeout_s:g} s ({self.address})") from None
+            raise TransientError(self.redact(connection_reason(e, self.address))) from None
         except openai.APIStatusError as e:
             status = e.status_code
-            reason = self.redact(f"HTTP {status}: {e.message}")
+            reason = self.redact(f"HTTP {status} from {self.address}: {e.message}")
             if status in RETRIED_STATUSES or status >= 500:
                 raise TransientError(reason, retry_after_s(e.response.headers)) from None
             raise PermanentError(reason) from None
@@ -276,12 +302,11 @@ class OpenAIBackend:
                     status, body = answer.status, await answer.read()
                     retry_after = retry_after_s(answer.headers)
         except TimeoutError:
-            raise TransientError(f"timed out after {self.timeout_s:g} s") from None
+            raise TransientError(f"timed out after {self.timeout_s:g} s ({self.address})") from None
         except aiohttp.ClientError as e:  # refused, dropped, reset, a broken answer
-            root = _root(e)
-            raise TransientError(self.redact(f"connection failed ({type(root).__name__}: {root})")) from None
+            raise TransientError(self.redact(connection_reason(e, self.address))) from None
         if status >= 400:
-            reason = self.redact(f"HTTP {status}: {_error_message(body)}")
+            reason = self.redact(f"HTTP {status} from {self.address}: {_error_message(body)}")
             if status in RETRIED_STATUSES or status >= 500:
                 raise TransientError(reason, retry_after)
             raise PermanentError(reason)
