@@ -218,7 +218,7 @@ def test_guiding_estimate_reports_nothing_to_send_for_paper_released():
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert "No role of this config asks an LLM" in out.stdout
+    assert "No role of this config asks an LLM: 0 requests, $0.00." in out.stdout
 
 
 def test_the_paper_released_plan_is_the_whole_stage2_grid_and_evaluation_without_an_llm_rule(tmp_path):

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     prices = cost.price_table(config["cost"])
     print("Upper bounds: prompt tokens = (template + filled-in text characters) / chars_per_token;")
     print("completion tokens = max_tokens per request (see guiding.llm.cost).\n")
-    print(format_table(calls, prices) if calls else "No role of this config asks an LLM: nothing to send.")
+    print(format_table(calls, prices) if calls else "No role of this config asks an LLM: 0 requests, $0.00.")
     limit, total = config["cost"]["limit_usd"], cost.total_usd(calls, prices)
     if unpriced := cost.unpriced_models(calls, prices):
         print(f"\nno price in cost.prices for: {', '.join(unpriced)}")
