@@ -128,7 +128,7 @@ def released_hard_pairs():
 
 
 def released_outputs():
-    """What rule import_released writes: the pairs teacher's hard and subtask pairs, each weaker
+    """The files that import_released writes: the pairs teacher's hard and subtask pairs, each weaker
     teacher's hard samples, judged samples and pairs, the paraphrases, the benchmarks, a report.
     """
     released = config["released"]
