@@ -9,8 +9,8 @@ is exactly 5% shows a rate with standard error SE = sqrt(0.05 * 0.95 / STUDIES) 
 1000). A grid point fails above 5% + 4 SE (7.8%: with 80 grid points, a calibrated method crosses
 that somewhere with probability under 0.3%); the five accuracies of one (seeds, seed SD) pooled
 fail above 5% + 3.5 SE of the pooled count (6.1%), and the whole grid pooled above 5% + 3 SE of
-its 80,000 studies (5.23%). The RNG is seeded, so the test is deterministic. bench/verdict_calibration.py prints the full table with more studies
-(docs/verdicts.md)."""
+its 80,000 studies (5.23%). The RNG is seeded, so the test is deterministic.
+bench/verdict_calibration.py prints the full table with more studies (docs/verdicts.md)."""
 
 import math
 

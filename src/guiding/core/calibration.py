@@ -63,7 +63,6 @@ def _mean_sigmoid(center, sd: float):
 
 def solve_logits(shape: StudyShape) -> tuple[float, float, float]:
     """(mu, kappa, shift) of the module's model for ``shape``."""
-    import numpy as np
     from scipy.optimize import brentq
 
     within = math.hypot(shape.item_logit_sd, shape.interaction_logit_sd)

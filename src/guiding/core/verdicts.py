@@ -48,7 +48,8 @@ def _t_interval(values, confidence: float, scope: str) -> TInterval:
     mean = float(values.mean())
     se = float(values.std(ddof=1)) / math.sqrt(count)
     df = count - 1
-    if se == 0:  # every replicate agrees: the interval is the point, decided unless it is 0
+    # Every replicate agrees (up to rounding): the interval is the point, decided unless it is 0.
+    if se <= 1e-12 * max(1.0, abs(mean)):
         return TInterval(mean, mean, mean, 1.0 if mean == 0 else 0.0, df, scope)
     half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
     p_value = float(2 * stats.t.sf(abs(mean) / se, df))
@@ -133,6 +134,8 @@ def plan_seeds(
         raise ValueError("the seed spread needs at least 2 seeds")
     per_seed = diff.mean(axis=1)
     seed_sd = float(per_seed.std(ddof=1))
+    if seed_sd <= 1e-12:  # the seeds agree (up to rounding)
+        seed_sd = 0.0
     residual = diff - per_seed[:, None]
     item_var = float((residual**2).sum() / (seeds * (items - 1)))
     # The item-by-seed interaction (item luck that differs between seeds) puts item_interaction / items
