@@ -107,6 +107,18 @@ def test_the_vectorised_bootstrap_is_the_projects_bootstrap():
         assert (low[k], high[k]) == pytest.approx(seed_item_bootstrap(diffs[k], resamples=1500), abs=1e-12)
 
 
+def test_the_vectorised_t_decisions_are_the_t_interval():
+    diffs = simulate_differences(StudyShape(0.05, 0.05), 2, 300, np.random.default_rng(8))
+    decisions = t_decisions(diffs)
+    for k in range(len(diffs)):
+        interval = per_seed_t_interval(diffs[k])
+        assert decisions[k] == (1 if interval.low > 0 else -1 if interval.high < 0 else 0)
+    # Two seeds that tie on other items: the item luck keeps the interval open.
+    same_mean = np.zeros((2, 200))
+    same_mean[0, :6], same_mean[1, 100:106] = 1, 1
+    assert per_seed_t_interval(same_mean).low < 0 < per_seed_t_interval(same_mean).high
+
+
 def test_power_at_true_differences_of_10_and_20_points():
     rng = np.random.default_rng(11)
     power = {}
@@ -128,7 +140,7 @@ def test_power_at_true_differences_of_10_and_20_points():
 def test_t_interval_by_hand_and_with_one_seed():
     diff = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0]], dtype=float)  # per-seed 0.25, 0.5, 0.75
     interval = per_seed_t_interval(diff)
-    half = 4.302652729911275 * 0.25 / math.sqrt(3)  # t(0.975, 2) x sd / sqrt(seeds)
+    half = 4.302652729749462 * 0.25 / math.sqrt(3)  # t(0.975, 2) x sd / sqrt(seeds)
     assert (interval.low, interval.diff, interval.high) == pytest.approx((0.5 - half, 0.5, 0.5 + half))
     assert interval.scope == SEEDS and interval.df == 2 and interval.low < 0 < 0.05 < interval.p_value < 0.1
     assert verdict_of(interval, 0.05) == INCONCLUSIVE and verdict_of(interval, 0.1) == HOLDS

@@ -19,6 +19,8 @@ import functools
 import math
 from dataclasses import dataclass
 
+from .student_t import t_quantile
+
 
 @dataclass(frozen=True)
 class StudyShape:
@@ -61,15 +63,22 @@ def _mean_sigmoid(center, sd: float):
     return _normal_expectation(lambda x: 1 / (1 + np.exp(-(center[:, None] + sd * x[None, :]))))
 
 
+def _root(f, low: float, high: float) -> float:
+    """The root of ``f`` (increasing, negative at ``low``, positive at ``high``) by bisection."""
+    while high - low > 1e-12 * max(1.0, abs(low)):
+        middle = (low + high) / 2
+        low, high = (middle, high) if f(middle) < 0 else (low, middle)
+    return (low + high) / 2
+
+
 def solve_logits(shape: StudyShape) -> tuple[float, float, float]:
     """(mu, kappa, shift) of the module's model for ``shape``."""
-    from scipy.optimize import brentq
 
     within = math.hypot(shape.item_logit_sd, shape.interaction_logit_sd)
 
     def mu_for(kappa: float) -> float:
         total = math.hypot(within, kappa)
-        return brentq(lambda mu: _mean_sigmoid(mu, total)[0] - shape.accuracy, -60, 60, xtol=1e-12)
+        return _root(lambda mu: _mean_sigmoid(mu, total)[0] - shape.accuracy, -60, 60)
 
     def difference_sd(kappa: float) -> float:
         mu = mu_for(kappa)
@@ -83,7 +92,7 @@ def solve_logits(shape: StudyShape) -> tuple[float, float, float]:
     else:
         if difference_sd(30.0) < shape.seed_sd:
             raise ValueError(f"a seed SD of {shape.seed_sd} is out of reach at accuracy {shape.accuracy}")
-        kappa = brentq(lambda k: difference_sd(k) - shape.seed_sd, 0.0, 30.0, xtol=1e-10)
+        kappa = _root(lambda k: difference_sd(k) - shape.seed_sd, 0.0, 30.0)
     mu = mu_for(kappa)
     total = math.hypot(within, kappa)
     target = shape.accuracy + shape.true_diff
@@ -91,7 +100,7 @@ def solve_logits(shape: StudyShape) -> tuple[float, float, float]:
         raise ValueError(f"accuracy {shape.accuracy} + difference {shape.true_diff} is not a share")
     shift = 0.0
     if shape.true_diff:
-        shift = brentq(lambda s: _mean_sigmoid(mu + s, total)[0] - target, -60, 60, xtol=1e-12)
+        shift = _root(lambda s: _mean_sigmoid(mu + s, total)[0] - target, -60, 60)
     return mu, kappa, shift
 
 
@@ -113,15 +122,19 @@ def simulate_differences(shape: StudyShape, seeds: int, studies: int, rng):
 
 
 def t_decisions(diffs, confidence: float = 0.95):
-    """Per study: +1 if the per-seed t interval (``verdicts.per_seed_t_interval``) lies above 0,
-    -1 below, 0 otherwise; vectorised over the studies (``diffs``: studies x seeds x items)."""
+    """Per study: +1 if the per-seed t interval (``verdicts.per_seed_t_interval``, the item luck where
+    the seeds tie) lies above 0, -1 below, 0 otherwise; vectorised over the studies (``diffs``:
+    studies x seeds x items)."""
     import numpy as np
-    from scipy import stats
 
     per_seed = diffs.mean(axis=2)
-    seeds = per_seed.shape[1]
+    seeds, items = diffs.shape[1:]
     mean = per_seed.mean(axis=1)
-    half = stats.t.ppf(0.5 + confidence / 2, seeds - 1) * per_seed.std(axis=1, ddof=1) / math.sqrt(seeds)
+    interaction = diffs - per_seed[:, :, None] - diffs.mean(axis=1, keepdims=True) + mean[:, None, None]
+    item_luck = np.sqrt((interaction**2).sum(axis=(1, 2)) / ((seeds - 1) * (items - 1)) / items)
+    sd = per_seed.std(axis=1, ddof=1)
+    sd = np.where(sd > 1e-12, sd, item_luck)
+    half = t_quantile(0.5 + confidence / 2, seeds - 1) * sd / math.sqrt(seeds)
     return np.where(mean - half > 0, 1, np.where(mean + half < 0, -1, 0))
 
 

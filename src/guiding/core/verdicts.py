@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .student_t import nct_sf, t_quantile, t_sf
+
 HOLDS, REFUTED, INCONCLUSIVE = "holds", "refuted", "inconclusive"
 SEEDS, ITEMS_ONLY = "seeds", "items only"
 
@@ -39,27 +41,37 @@ class TInterval:
     """What the interval covers: ``SEEDS`` (seeds and their item-level luck) or ``ITEMS_ONLY`` (one seed)."""
 
 
-def _t_interval(values, confidence: float, scope: str) -> TInterval:
-    import numpy as np
-    from scipy import stats
+def item_luck_sd(diff) -> float:
+    """The part of a per-seed mean difference's SD that item-level luck alone gives: the root of the
+    item-by-seed interaction mean square over the items (``diff``: seeds x items, 2+ seeds)."""
 
-    values = np.asarray(values, dtype=float)
-    count = values.size
-    mean = float(values.mean())
-    se = float(values.std(ddof=1)) / math.sqrt(count)
-    df = count - 1
-    # Every replicate agrees (up to rounding): the interval is the point, decided unless it is 0.
-    if se <= 1e-12 * max(1.0, abs(mean)):
+    seeds, items = diff.shape
+    interaction = diff - diff.mean(axis=1, keepdims=True) - diff.mean(axis=0, keepdims=True) + diff.mean()
+    return math.sqrt(float((interaction**2).sum()) / ((seeds - 1) * (items - 1)) / items) if items > 1 else 0.0
+
+
+def per_seed_sd(diff) -> float:
+    """The SD of the per-seed mean differences (ddof 1); where the seeds' means tie exactly (scores
+    are counts, so ties happen, most at accuracies near 0 or 100%) the item luck (``item_luck_sd``)
+    instead: a tie says nothing about a spread of 0, and would give an interval of width 0."""
+    sd = float(diff.mean(axis=1).std(ddof=1))
+    return sd if sd > 1e-12 else item_luck_sd(diff)
+
+
+def _t_interval(mean: float, sd: float, count: int, df: int, confidence: float, scope: str) -> TInterval:
+    se = sd / math.sqrt(count)
+    if se <= 1e-12 * max(1.0, abs(mean)):  # the replicates agree on every item: the interval is the point
         return TInterval(mean, mean, mean, 1.0 if mean == 0 else 0.0, df, scope)
-    half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
-    p_value = float(2 * stats.t.sf(abs(mean) / se, df))
+    half = t_quantile(0.5 + confidence / 2, df) * se
+    p_value = 2 * t_sf(abs(mean) / se, df)
     return TInterval(mean, mean - half, mean + half, p_value, df, scope)
 
 
 def per_seed_t_interval(diff, confidence: float = 0.95) -> TInterval:
     """The t interval of the mean of ``diff`` (seeds x items: the per-item differences a - b of two
     settings at each training seed, paired by seed and item) over its per-seed means, with
-    seeds - 1 degrees of freedom. With one seed: the t interval over the items, scope ``ITEMS_ONLY``."""
+    seeds - 1 degrees of freedom and the SD of ``per_seed_sd``. With one seed: the t interval over
+    the items, scope ``ITEMS_ONLY``."""
     import numpy as np
 
     diff = np.asarray(diff, dtype=float)
@@ -69,8 +81,8 @@ def per_seed_t_interval(diff, confidence: float = 0.95) -> TInterval:
     if seeds == 1:
         if items < 2:
             raise ValueError("one seed and one item: there is nothing to estimate a spread from")
-        return _t_interval(diff[0], confidence, ITEMS_ONLY)
-    return _t_interval(diff.mean(axis=1), confidence, SEEDS)
+        return _t_interval(float(diff.mean()), float(diff[0].std(ddof=1)), items, items - 1, confidence, ITEMS_ONLY)
+    return _t_interval(float(diff.mean()), per_seed_sd(diff), seeds, seeds - 1, confidence, SEEDS)
 
 
 def holm_adjust(p_values) -> list[float]:
@@ -101,7 +113,8 @@ class SeedPlan:
     """The seeds a comparison needs, from its variance components."""
 
     seed_sd: float
-    """SD over the seeds of the per-seed mean difference (ddof 1): what the t interval divides by sqrt(seeds)."""
+    """SD over the seeds of the per-seed mean difference (``per_seed_sd``), which the t interval
+    divides by sqrt(seeds)."""
     seed_component_sd: float
     """Its seed-level part: the SD of the difference a new training draw adds, item-level luck taken out (>= 0)."""
     item_sd: float
@@ -126,42 +139,42 @@ def plan_seeds(
     difference with probability ``power`` (the noncentral t, one-sided at the interval's level),
     taking the observed per-seed spread as the truth."""
     import numpy as np
-    from scipy import stats
 
     diff = np.asarray(diff, dtype=float)
     seeds, items = diff.shape
     if seeds < 2:
         raise ValueError("the seed spread needs at least 2 seeds")
     per_seed = diff.mean(axis=1)
-    seed_sd = float(per_seed.std(ddof=1))
-    if seed_sd <= 1e-12:  # the seeds agree (up to rounding)
-        seed_sd = 0.0
+    seed_sd = per_seed_sd(diff)
     residual = diff - per_seed[:, None]
     item_var = float((residual**2).sum() / (seeds * (items - 1)))
-    # The item-by-seed interaction (item luck that differs between seeds) puts item_interaction / items
-    # into each per-seed mean's variance; what is left is the seed-level component.
-    interaction = residual - residual.mean(axis=0, keepdims=True)
-    interaction_var = float((interaction**2).sum() / ((seeds - 1) * (items - 1)))
-    seed_component_sd = math.sqrt(max(0.0, seed_sd**2 - interaction_var / items))
+    # Item luck that differs between seeds puts item_luck_sd^2 into each per-seed mean's variance;
+    # what is left is the seed-level component.
+    seed_component_sd = math.sqrt(max(0.0, float(per_seed.std(ddof=1)) ** 2 - item_luck_sd(diff) ** 2))
     mean = float(per_seed.mean())
-    counts = np.arange(2, max_seeds + 1)
-    t_crit = stats.t.ppf(0.5 + confidence / 2, counts - 1)
-    # E[s] = c4(n) * sigma: the half-width expected at n seeds, not just its value at the true sigma.
-    c4 = np.exp(0.5 * np.log(2 / (counts - 1)) + _lgamma(counts / 2) - _lgamma((counts - 1) / 2))
-    expected_half = t_crit * c4 * seed_sd / np.sqrt(counts)
-    met = np.flatnonzero(expected_half <= half_width)
-    seeds_for_half_width = int(counts[met[0]]) if met.size else None
-    seeds_for_power = None
-    if seed_sd == 0:
+
+    def expected_half_width(n: int) -> float:
+        # E[s] = c4(n) * sigma: the half-width expected at n seeds, not its value at the true sigma.
+        c4 = math.exp(0.5 * math.log(2 / (n - 1)) + math.lgamma(n / 2) - math.lgamma((n - 1) / 2))
+        return t_quantile(0.5 + confidence / 2, n - 1) * c4 * seed_sd / math.sqrt(n)
+
+    def power_at(n: int) -> float:
+        return nct_sf(t_quantile(0.5 + confidence / 2, n - 1), n - 1, abs(mean) / (seed_sd / math.sqrt(n)))
+
+    seeds_for_half_width = _fewest(lambda n: expected_half_width(n) <= half_width, max_seeds)
+    if seed_sd <= 1e-12:  # the seeds agree on every item
         seeds_for_power = 2 if mean != 0 else None
-    elif mean != 0:
-        noncentrality = abs(mean) / (seed_sd / np.sqrt(counts))
-        reached = np.flatnonzero(stats.nct.sf(t_crit, counts - 1, noncentrality) >= power)
-        seeds_for_power = int(counts[reached[0]]) if reached.size else None
+    else:
+        seeds_for_power = _fewest(lambda n: power_at(n) >= power, max_seeds) if mean != 0 else None
     return SeedPlan(seed_sd, seed_component_sd, math.sqrt(item_var), seeds_for_half_width, seeds_for_power)
 
 
-def _lgamma(x):
-    from scipy.special import gammaln
-
-    return gammaln(x)
+def _fewest(enough, max_seeds: int) -> int | None:
+    """The fewest seeds n in 2..max_seeds for which ``enough(n)`` (true from some n on), by bisection."""
+    if not enough(max_seeds):
+        return None
+    low, high = 1, max_seeds  # enough(high); not enough(low), 1 seed having no spread
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle, high)
+    return high
