@@ -1,6 +1,7 @@
 """The ``guiding`` command: ``guiding serve`` (guiding.llm.serve), ``guiding estimate``
 (guiding.estimate: what the LLM calls will cost) and ``guiding gpu-budget``
-(guiding.report.gpu_budget: what training and evaluation will take), ``guiding audit``
+(guiding.report.gpu_budget: what training and evaluation will take), ``guiding plan-seeds``
+(guiding.report.plan_seeds: the seeds an inconclusive comparison needs), ``guiding audit``
 (guiding.audit: a table's lineage, re-hashed and checked) and ``guiding crate`` (guiding.crate: the
 lineage as a Workflow Run RO-Crate)."""
 
@@ -16,9 +17,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     commands = parser.add_subparsers(dest="command", required=True)
     from . import audit, crate, estimate
     from .llm import serve
-    from .report import gpu_budget
+    from .report import gpu_budget, plan_seeds
 
     modules = {"serve": serve, "estimate": estimate, "gpu-budget": gpu_budget, "audit": audit, "crate": crate}
+    modules["plan-seeds"] = plan_seeds
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))
     return parser, modules

@@ -1,0 +1,163 @@
+"""How many training seeds each inconclusive comparison of the findings table would need.
+
+For each comparison of results/tables/findings.csv it reads both settings' graded predictions
+(results/eval/<model>/seed<s>/<bench>.graded.jsonl), pairs them by seed and item, and estimates the
+variance components of the difference: the SD over seeds of the per-seed mean difference, its
+seed-level part (item luck taken out) and the within-seed SD of the per-item differences. From them,
+taking the observed spread (and, for power, the observed difference) as the truth: the fewest seeds
+whose t interval over per-seed means (guiding.core.verdicts) is expected to be at most
+``--half-width`` points on each side, and the fewest that decide the sign of the observed difference
+with ``--power``. A comparison with the stage-1 baseline pairs its single model with every seed of
+the other setting, so its spread is that setting's alone (stage 1's own draw is not covered).
+
+    guiding plan-seeds [--results results] [--half-width 5] [--power 0.8] [--all]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..artifacts import BASELINE, EVAL_SEED, stage2_model
+from ..config import load_config
+from ..core.io import read_jsonl
+from ..core.verdicts import per_seed_t_interval, plan_seeds
+from .result_tables import correctness_matrix, item_scores
+
+INCONCLUSIVE = "inconclusive"
+MAX_SEEDS = 1000
+
+
+def _count(seeds: int | None) -> str:
+    return f"> {MAX_SEEDS}" if seeds is None else str(seeds)
+
+
+def read_setting(results: Path, model: str, bench: str) -> dict[int, dict[str, float]]:
+    """{training seed: {task_id: score}} of ``model`` on ``bench`` from its graded predictions."""
+    by_seed = {}
+    for path in sorted((results / "eval" / model).glob(f"seed*/{bench}.graded.jsonl")):
+        by_eval_seed: dict[int | None, dict[str, bool]] = {}
+        for row in read_jsonl(path):
+            by_eval_seed.setdefault(row.get(EVAL_SEED), {})[row["task_id"]] = bool(row["correct"])
+        by_seed[int(path.parent.name.removeprefix("seed"))] = by_eval_seed
+    if not by_seed:
+        raise FileNotFoundError(f"no graded predictions of {model} on {bench} under {results / 'eval' / model}")
+    return item_scores(by_seed)
+
+
+def comparison_matrix(results: Path, a: str, b: str, bench: str):
+    """Seeds x items of the per-item differences a - b, paired by seed and item (the stage-1
+    baseline, trained once, with every seed of the other setting), and the seeds."""
+    model = {name: name if name == BASELINE else stage2_model(name) for name in (a, b)}
+    scores_a, scores_b = read_setting(results, model[a], bench), read_setting(results, model[b], bench)
+    if b == BASELINE:
+        (only,) = scores_b.values()
+        scores_b = {seed: only for seed in scores_a}
+    if a == BASELINE:
+        (only,) = scores_a.values()
+        scores_a = {seed: only for seed in scores_b}
+    if sorted(scores_a) != sorted(scores_b):
+        raise ValueError(
+            f"{a} and {b} on {bench} were trained with different seeds: {sorted(scores_a)}, {sorted(scores_b)}"
+        )
+    seeds = sorted(scores_a)
+    return correctness_matrix(scores_a, seeds) - correctness_matrix(scores_b, seeds), seeds
+
+
+def plan_table(
+    findings,
+    results: Path,
+    benches: dict[str, str],
+    *,
+    half_width: float,
+    power: float,
+    confidence: float,
+    everything: bool = False,
+):
+    """One row per comparison of ``findings`` (the findings table; only the inconclusive ones unless
+    ``everything``); ``benches`` maps the table's benchmark labels to benchmarks. Points throughout."""
+    import pandas as pd
+
+    rows = []
+    for _, row in findings.iterrows():
+        if not everything and row["verdict"] != INCONCLUSIVE:
+            continue
+        bench = benches[row["benchmark"]]
+        diff, seeds = comparison_matrix(results, row["a"], row["b"], bench)
+        interval = per_seed_t_interval(diff, confidence)
+        out = {
+            "finding": row["finding"],
+            "benchmark": row["benchmark"],
+            "a": row["a"],
+            "b": row["b"],
+            "verdict (table)": row["verdict"],
+            "seeds": len(seeds),
+            "diff_pts": 100 * interval.diff,
+            "t_low": 100 * interval.low,
+            "t_high": 100 * interval.high,
+            "t_scope": interval.scope,
+        }
+        half_column, power_column = f"seeds_for_±{half_width:g}", f"seeds_for_{power:.0%}_power"
+        if len(seeds) < 2:  # no seed spread to estimate: one more seed first
+            out.update({half_column: "2 (to measure)", power_column: "2 (to measure)"})
+        else:
+            plan = plan_seeds(
+                diff, half_width=half_width / 100, power=power, confidence=confidence, max_seeds=MAX_SEEDS
+            )
+            out.update(
+                {
+                    "seed_sd_pts": 100 * plan.seed_sd,
+                    "seed_component_sd_pts": 100 * plan.seed_component_sd,
+                    "item_sd_pts": 100 * plan.item_sd,
+                    half_column: _count(plan.seeds_for_half_width),
+                    power_column: _count(plan.seeds_for_power),
+                }
+            )
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results", default="results", help="the built results folder (default results)")
+    parser.add_argument("--configfile", default="config/config.yaml", help="the study's config")
+    parser.add_argument("--half-width", type=float, default=5.0, help="target interval half-width in points")
+    parser.add_argument("--power", type=float, default=0.8, help="target power to decide the observed sign")
+    parser.add_argument("--all", action="store_true", help="every comparison, not only the inconclusive ones")
+
+
+def run(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    config = load_config(args.configfile, Path(__file__).resolve().parents[3])
+    results = Path(args.results)
+    findings_csv = results / "tables" / "findings.csv"
+    if not findings_csv.exists():
+        raise SystemExit(f"{findings_csv} is missing: build the findings table first (snakemake {findings_csv})")
+    findings = pd.read_csv(findings_csv)
+    missing = {"finding", "a", "b", "benchmark", "verdict"} - set(findings.columns)
+    if missing:
+        raise SystemExit(f"{findings_csv} lacks the columns {sorted(missing)}")
+    benches = {spec["label"]: bench for bench, spec in config["evaluation"]["benchmarks"].items()}
+    unknown = set(findings["benchmark"]) - set(benches)
+    if unknown:
+        raise SystemExit(f"{findings_csv}: benchmarks {sorted(unknown)} are not in {args.configfile}")
+    table = plan_table(
+        findings,
+        results,
+        benches,
+        half_width=args.half_width,
+        power=args.power,
+        confidence=config["evaluation"]["confidence"],
+        everything=args.all,
+    )
+    if table.empty:
+        print("No inconclusive comparison: every verdict is decided (--all lists them all).")
+        return
+    print(table.to_markdown(index=False, floatfmt=".1f"))
+    print(
+        f"\nt interval over per-seed mean differences ({config['evaluation']['confidence']:.0%}); "
+        f"seeds_for_±{args.half_width:g}: fewest seeds whose expected half-width is at most {args.half_width:g} "
+        f"points; seeds_for_{args.power:.0%}_power: fewest seeds that decide the observed difference's sign with "
+        f"{args.power:.0%} power if it were true (> 1000: more than 1000, or no difference observed). The seed "
+        "spread is estimated from the seeds built; stage 1's own draw is not in it."
+    )
