@@ -19,8 +19,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     from .llm import serve
     from .report import gpu_budget, plan_seeds
 
-    modules = {"serve": serve, "estimate": estimate, "gpu-budget": gpu_budget, "audit": audit, "crate": crate}
-    modules["plan-seeds"] = plan_seeds
+    modules = {
+        "serve": serve,
+        "estimate": estimate,
+        "gpu-budget": gpu_budget,
+        "plan-seeds": plan_seeds,
+        "audit": audit,
+        "crate": crate,
+    }
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))
     return parser, modules
