@@ -24,7 +24,15 @@ pytestmark = pytest.mark.workflow
 
 # What a job writes that is no artifact of the study: Snakemake's logs and benchmarks, the
 # records themselves, and the checkpoints a finished training removes.
-NOT_ARTIFACTS = ("results/logs", "results/benchmarks", RECORDS, "results/checkpoints")
+# Not made by a job as its output: logs, benchmarks, records, checkpoints, and the LLM jobs' answered
+# ledgers (guiding.llm.ledger: bookkeeping of paid answers that outlives reruns).
+NOT_ARTIFACTS = (
+    "results/logs",
+    "results/benchmarks",
+    RECORDS,
+    "results/checkpoints",
+    "results/data/requests/answered",
+)
 
 
 @pytest.fixture(scope="module")
