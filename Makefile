@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.torch
 # roc-validator (the crate test's validator) pins rich<14, which import-linter's rich>=14.2 rules
 # out: its dependencies come with the crate-check extra, itself without its pins.
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.torch
-	$(BIN)/pip install --quiet $(TORCH) -e ".[test,crate,crate-check]"
+	$(BIN)/pip install --quiet $(TORCH) -e ".[test,crate-check]"
 	$(BIN)/pip install --quiet --no-deps roc-validator==0.13.0
 	touch $(VENV)/.installed $@
 
