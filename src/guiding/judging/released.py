@@ -59,9 +59,13 @@ class Tally:
 
     dropped: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     noted: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    first_dropped: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Per file, where its first dropped record is and why (a file that fits no layout names it)."""
 
-    def drop(self, file: str, reason: str) -> None:
+    def drop(self, file: str, reason: str, where: str | None = None) -> None:
         self.dropped[file][reason] += 1
+        if where is not None:
+            self.first_dropped.setdefault(file, (where, reason))
 
     def note(self, file: str, reason: str) -> None:
         self.noted[file][reason] += 1
@@ -195,31 +199,26 @@ def _pair(side: dict, *, task_id: str, kind: str, parent_id: str | None) -> tupl
 
 def pairs_from_records(name: str, records: list, tally: Tally) -> tuple[list, list]:
     """The hard and subtask pairs of one task_sol_pairs file, each as (pair, row)."""
-    hard, subtasks, kept, first_bad = [], [], 0, None
-
-    def bad(where, reason):
-        nonlocal first_bad
-        tally.drop(name, reason)
-        first_bad = first_bad or (where, reason)
+    hard, subtasks, kept = [], [], 0
 
     for where, record in records:
         if not isinstance(record, dict):
-            bad(where, "not_an_object")
+            tally.drop(name, "not_an_object", where)
             continue
         ori_id, why = _ori_id(record)
         if why:
-            bad(where, why)
+            tally.drop(name, why, where)
             continue
         for key in record:
             if key not in ("ori_id", "original", EXTENSION) and not SUBTASK_KEY.fullmatch(key):
                 tally.note(name, f"unknown_key:{key}")
         made = 0
         if "original" not in record:
-            bad(where, "missing_original")
+            tally.drop(name, "missing_original", where)
         else:
             side, why = _pair_side(record["original"], "original")
             if why:
-                bad(where, why)
+                tally.drop(name, why, where)
             else:
                 hard.append(_pair(side, task_id=ori_id, kind="hard", parent_id=None))
                 made += 1
@@ -231,12 +230,12 @@ def pairs_from_records(name: str, records: list, tally: Tally) -> tuple[list, li
         for number in numbers:
             side, why = _pair_side(record[f"subtask_{number}"], "subtask")
             if why:
-                bad(where, why)
+                tally.drop(name, why, where)
                 continue
             subtasks.append(_pair(side, task_id=f"{ori_id}-s{number}", kind="subtask", parent_id=ori_id))
             made += 1
         kept += bool(made)
-    _check_file(name, records, kept, first_bad)
+    _check_file(name, records, kept, tally.first_dropped.get(name))
     return hard, subtasks
 
 
@@ -254,22 +253,17 @@ def _judge(value) -> bool | None:
 
 def samples_from_records(name: str, records: list, teacher: str, tally: Tally) -> list[tuple[dict, list]]:
     """The tasks of one weaker_sampling file, each with its labelled samples as (file, sample)."""
-    tasks, kept, first_bad = [], 0, None
-
-    def bad(where, reason):
-        nonlocal first_bad
-        tally.drop(name, reason)
-        first_bad = first_bad or (where, reason)
+    tasks, kept = [], 0
 
     for where, record in records:
         if not isinstance(record, dict):
-            bad(where, "not_an_object")
+            tally.drop(name, "not_an_object", where)
             continue
         ori_id, why = _ori_id(record)
         task, why = (None, why) if why else _text(record, "task")
         reference, why = (None, why) if why else _text(record, "ground_truth")
         if why:
-            bad(where, why)
+            tally.drop(name, why, where)
             continue
         known = {"ori_id", "task", "ground_truth", EXTENSION}
         for key in record:
@@ -293,7 +287,7 @@ def samples_from_records(name: str, records: list, teacher: str, tally: Tally) -
                 {"task_id": ori_id, "teacher": teacher, "sample": number - 1, "solution": solution, "label": label}
             )
         if not labelled:
-            bad(where, "no_labelled_sample")
+            tally.drop(name, "no_labelled_sample", where)
             continue
         answer = extract_answer(reference)
         if answer is None:
@@ -309,7 +303,7 @@ def samples_from_records(name: str, records: list, teacher: str, tally: Tally) -
         }
         tasks.append((row, [(name, s) for s in labelled]))
         kept += 1
-    _check_file(name, records, kept, first_bad)
+    _check_file(name, records, kept, tally.first_dropped.get(name))
     return tasks
 
 
@@ -359,14 +353,13 @@ class UnknownStepJudge:
 
 def paraphrases_from_records(name: str, records: list, tally: Tally) -> list[dict]:
     """Reworded hard-task pairs: ``{task_id, problem, correct, incorrect}``."""
-    out, first_bad = [], None
+    out = []
     for where, record in records:
         side, why = (None, "not_an_object") if not isinstance(record, dict) else _pair_side(record, "paraphrase")
         ori_id, id_why = _ori_id(record) if isinstance(record, dict) else (None, None)
         why = why or id_why
         if why:
-            tally.drop(name, why)
-            first_bad = first_bad or (where, why)
+            tally.drop(name, why, where)
             continue
         for key in record:
             if key not in ("ori_id", "task", "pos_ans", "neg_ans"):
@@ -374,14 +367,14 @@ def paraphrases_from_records(name: str, records: list, tally: Tally) -> list[dic
         out.append(
             {"task_id": ori_id, "problem": side["task"], "correct": side["pos_ans"], "incorrect": side["neg_ans"]}
         )
-    _check_file(name, records, len(out), first_bad)
+    _check_file(name, records, len(out), tally.first_dropped.get(name))
     return out
 
 
 def test_rows_from_records(name: str, records: list, tally: Tally) -> list[dict]:
     """A benchmark's rows ``{problem, answer}``: the question, and the final answer of the ground
     truth (its last box where it is a full solution, as MATH-500's is; else the text as given)."""
-    out, first_bad = [], None
+    out = []
     for where, record in records:
         if not isinstance(record, dict):
             why = "not_an_object"
@@ -389,8 +382,7 @@ def test_rows_from_records(name: str, records: list, tally: Tally) -> list[dict]
             question, why = _text(record, "question")
             truth, why = (None, why) if why else _text(record, "ground_truth")
         if why:
-            tally.drop(name, why)
-            first_bad = first_bad or (where, why)
+            tally.drop(name, why, where)
             continue
         for key in record:
             if key not in ("question", "ground_truth"):
@@ -399,7 +391,7 @@ def test_rows_from_records(name: str, records: list, tally: Tally) -> list[dict]
         if boxed:
             tally.note(name, "answer_from_box")
         out.append({"problem": question, "answer": boxed or truth.strip()})
-    _check_file(name, records, len(out), first_bad)
+    _check_file(name, records, len(out), tally.first_dropped.get(name))
     return out
 
 
