@@ -6,21 +6,27 @@ sys.path.insert(0, str(ROOT / "src"))
 SMALL = ROOT / "tests" / "config" / "small.yaml"
 
 
+def workflow_command(workdir: Path, *args: str) -> list[str]:
+    """Snakemake on this workflow, run in ``workdir``."""
+    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
+
+
 def small_study_command(workdir: Path, *args: str, configfile: Path = SMALL) -> list[str]:
     """Snakemake on this workflow in ``workdir`` with ``configfile`` alone (the small study)."""
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--replace-workflow-config",
-        "--configfile",
-        str(configfile),
-        *args,
-    ]
+    return workflow_command(workdir, "--replace-workflow-config", "--configfile", str(configfile), *args)
+
+
+# `guiding serve` options that put the simulated world behind the LLM tests' endpoint.
+SIMULATED_SERVER = [
+    "--backend",
+    "simulated",
+    "--option",
+    "teachers={main: {step_error: 0.15, error_style: slip}}",
+    "--option",
+    "shuffle=false",
+    "--option",
+    "near_duplicate_fraction=0.8",
+]
 
 
 # The longest modules first: `make test` runs the suite in parallel processes (pytest-xdist,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, small_study_command
+from conftest import ROOT, SIMULATED_SERVER, small_study_command
 
 from guiding import artifacts as A
 from guiding.core.lineage import record_path
@@ -35,16 +35,6 @@ pytestmark = pytest.mark.workflow
 
 CONFIG = ROOT / "tests" / "config" / "llm.yaml"
 KEY_ENV = "GUIDING_CANARY_API_KEY"
-SIMULATED = [
-    "--backend",
-    "simulated",
-    "--option",
-    "teachers={main: {step_error: 0.15, error_style: slip}}",
-    "--option",
-    "shuffle=false",
-    "--option",
-    "near_duplicate_fraction=0.8",
-]
 TARGETS = [A.fill(A.TABLE, table=A.COST_TABLE, ext="csv"), A.fill(A.SET, name=A.paraphrase_name("hard-main-er50"))]
 
 
@@ -77,7 +67,7 @@ def canary_run(tmp_path_factory):
     config["llm"]["cache"] = str(workdir / ".cache" / "llm" / "responses.sqlite")
     env = {k: v for k, v in os.environ.items() if not k.endswith("API_KEY")} | {KEY_ENV: canary}
     printed = []
-    with ServeProcess(*SIMULATED, "--api-key-env", KEY_ENV, output=tmp / "server.out", env=env) as server:
+    with ServeProcess(*SIMULATED_SERVER, "--api-key-env", KEY_ENV, output=tmp / "server.out", env=env) as server:
         config["llm"]["endpoints"]["served"].update(base_url=server.base_url, api_key_env=KEY_ENV)
         configfile = tmp / "config.yaml"
         configfile.write_text(yaml.safe_dump(config))

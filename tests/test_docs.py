@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import workflow_command
 
 from guiding.cli import build_parser
 
@@ -109,16 +110,7 @@ def test_every_command_in_the_docs_parses(page, argv, tmp_path):
         absolute.remove("--use-conda")
     if "-n" not in absolute:
         absolute.append("-n")
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        *absolute,
-    ]
+    command = workflow_command(tmp_path, *absolute)
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert run.returncode == 0, f"{page}: {' '.join(argv)}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, small_study_command, wait_until_committed
+from conftest import ROOT, SIMULATED_SERVER, small_study_command, wait_until_committed
 
 from guiding import artifacts as A
 from guiding.core.io import read_jsonl
@@ -30,16 +30,6 @@ from guiding.report.steps import costs_table
 pytestmark = pytest.mark.workflow
 
 CONFIG = ROOT / "tests" / "config" / "llm.yaml"
-SIMULATED = [
-    "--backend",
-    "simulated",
-    "--option",
-    "teachers={main: {step_error: 0.15, error_style: slip}}",
-    "--option",
-    "shuffle=false",
-    "--option",
-    "near_duplicate_fraction=0.8",
-]
 # Every output that an LLM role writes (decomposer, filter, teacher, judges, paraphraser).
 OUTPUTS = [
     A.DECOMPOSED_SUBTASKS,
@@ -87,7 +77,7 @@ def faulty_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("llm-faults")
     cache, log = tmp / "cache" / "responses.sqlite", tmp / "server.jsonl"
     faults = ["--fault-rate", "0.2", "--faults", "429,500,timeout,drop", "--retry-after", "0.05", "--hang", "3"]
-    with ServeProcess(*SIMULATED, *faults, "--log", str(log), output=tmp / "server.out") as server:
+    with ServeProcess(*SIMULATED_SERVER, *faults, "--log", str(log), output=tmp / "server.out") as server:
         snakemake(tmp / "run", config_file(tmp, cache, server.base_url), *OUTPUTS)
         stats = server.stats()
     return tmp, cache, log, stats
@@ -153,7 +143,7 @@ def test_with_structured_outputs_the_llm_rules_write_the_same_outputs(faulty_run
     sends its JSON schema and reads JSON back, and every output equals the free-text run's."""
     tmp, _, _, _ = faulty_run
     cache = tmp / "structured-cache" / "responses.sqlite"
-    with ServeProcess(*SIMULATED, output=tmp / "structured-server.out") as server:
+    with ServeProcess(*SIMULATED_SERVER, output=tmp / "structured-server.out") as server:
         snakemake(tmp / "structured", config_file(tmp, cache, server.base_url, structured=True), *OUTPUTS)
     with ResponseCache(cache) as responses:
         requests = [responses.request_json(key) for key in responses.keys()]
@@ -173,7 +163,7 @@ def test_with_structured_outputs_the_llm_rules_write_the_same_outputs(faulty_run
 def test_a_killed_sampling_job_resends_nothing_committed(tmp_path):
     cache, target = tmp_path / "cache" / "responses.sqlite", A.fill(A.SAMPLES, teacher="main", kind="hard")
     config = None
-    with ServeProcess(*SIMULATED, "--latency", "0.2", output=tmp_path / "server.out") as server:
+    with ServeProcess(*SIMULATED_SERVER, "--latency", "0.2", output=tmp_path / "server.out") as server:
         config = config_file(tmp_path, cache, server.base_url, client={"concurrency": 4, "timeout_s": 30})
         snakemake(tmp_path / "run", config, A.fill(A.TASKS, split="train_hard"))  # no LLM request yet
         cmd = small_study_command(tmp_path / "run", "--cores", "1", target, configfile=config)
