@@ -29,6 +29,7 @@ from guiding.config import (  # noqa: E402
     sampled_decoding,
     set_specs,
     stage2_examples,
+    stage1_recipe as seeded_stage1_recipe,
     stage2_recipe as seeded_recipe,
     stage2_runs,
 )
@@ -46,7 +47,7 @@ onstart:
 SETS = set_specs(config)
 RUNS = stage2_runs(config)
 # Models that get evaluated, each with its training seeds: the stage-1 baseline and every
-# stage-2 run at every replicate seed.
+# stage-2 run, all at every replicate seed.
 MODELS = evaluated_models(config)
 SEEDS = replicate_seeds(config)
 TEACHERS = sorted(config["teachers"])
@@ -391,6 +392,11 @@ def stage2_set(wildcards):
     return A.fill(A.SET, name=RUNS[wildcards.run]["set"])
 
 
+def stage1_recipe(wildcards):
+    """The stage-1 recipe at the replicate's seed."""
+    return canonical(seeded_stage1_recipe(config, wildcards.seed))
+
+
 def stage2_recipe(wildcards):
     """The stage-2 recipe with the run's overrides (e.g. more epochs), at the replicate's seed."""
     return canonical(seeded_recipe(RUNS, wildcards.run, wildcards.seed))
@@ -474,11 +480,7 @@ def generation_settings():
 
 
 def model_dir(wildcards):
-    """The model to evaluate; the stage-1 baseline exists at its recipe's seed only."""
-    if wildcards.model == A.BASELINE and int(wildcards.seed) not in MODELS[A.BASELINE]:
-        raise ValueError(
-            f"{A.BASELINE} is trained with seed {MODELS[A.BASELINE][0]}, not {wildcards.seed}"
-        )
+    """The model to evaluate at its replicate's seed."""
     return A.model_dir(wildcards.model, wildcards.seed)
 
 
@@ -495,7 +497,7 @@ def graded_files(models=MODELS):
 def findings_graded_files():
     """Graded predictions of the runs that the findings compare, at every replicate seed."""
     compared = {A.stage2_model(run): SEEDS for run in findings_runs(config)}
-    return graded_files({A.BASELINE: MODELS[A.BASELINE], **compared})
+    return graded_files({A.BASELINE: SEEDS, **compared})
 
 
 def findings_set_stats():

@@ -1,5 +1,5 @@
-# The student: base model, stage-1 SFT on easy tasks, stage-2 SFT on each supervision set at
-# each training seed of replicates.seeds.
+# The student: base model, then per training seed of replicates.seeds (a replicate) a stage-1
+# SFT on easy tasks and, from it, a stage-2 SFT on each supervision set.
 # Training and generation jobs write a benchmark (wall time, peak memory) to results/benchmarks/.
 
 
@@ -46,16 +46,16 @@ rule train_stage1:
     output:
         trained=directory(A.STAGE1_MODEL),
     log:
-        "results/logs/train/stage1.log",
+        "results/logs/train/stage1/seed{seed}.log",
     benchmark:
-        "results/benchmarks/train/stage1.tsv"
+        "results/benchmarks/train/stage1/seed{seed}.tsv"
     conda:
         "../envs/training.yaml"
     threads: 2
     resources:
         gpu=config["training"]["gpus"],
     params:
-        recipe=canonical(config["training"]["stage1"]),
+        recipe=stage1_recipe,
         checkpoints=A.STAGE1_CHECKPOINTS,
     script:
         "../scripts/train_stage1.py"

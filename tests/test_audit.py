@@ -127,7 +127,7 @@ def test_a_training_job_records_its_start_its_sft_config_and_launcher(run):
     record = job_record(run, A.fill(A.STAGE2_MODEL, run="hard-main-er50", seed=42))
     training = record["facts"]["training"]
     recipe = yaml.safe_load(SMALL.read_text())["training"]["stage2"]
-    assert training["starting_model"] == A.STAGE1_MODEL
+    assert training["starting_model"] == A.fill(A.STAGE1_MODEL, seed=42)
     assert training["sft_config"] == {
         "output_dir": A.fill(A.STAGE2_CHECKPOINTS, run="hard-main-er50", seed=42),
         "report_to": "none",
@@ -137,7 +137,7 @@ def test_a_training_job_records_its_start_its_sft_config_and_launcher(run):
     }
     assert training["accelerate"] is None and len(training["resume_fingerprint"]) == 64
     (model,) = [i for i in record["inputs"] if i["name"] == "model"]
-    assert model["sha256"] == job_record(run, A.STAGE1_MODEL)["outputs"][0]["sha256"]
+    assert model["sha256"] == job_record(run, A.fill(A.STAGE1_MODEL, seed=42))["outputs"][0]["sha256"]
 
 
 def test_audit_all_passes_and_every_table_reaches_the_world_seed_and_config(run, capsys):
@@ -178,7 +178,7 @@ def test_the_tree_names_rules_files_code_and_teachers(run, capsys):
     [
         (A.fill(A.SET, name="hard-main-er50"), "error_rate_sweep"),
         (A.fill(A.SAMPLES, teacher="weak", kind="hard"), "teacher_comparison"),
-        (f"{A.STAGE1_MODEL}/model.safetensors", "findings"),
+        (f"{A.fill(A.STAGE1_MODEL, seed=42)}/model.safetensors", "findings"),
     ],
     ids=["supervision set", "sample file", "checkpoint file"],
 )

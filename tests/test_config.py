@@ -15,6 +15,7 @@ from guiding.config import (
     load_recipes,
     set_specs,
     stage2_examples,
+    stage1_recipe,
     stage2_recipe,
     stage2_runs,
     studied_sets,
@@ -329,14 +330,16 @@ def test_a_config_that_names_its_mode_replaces_the_default_and_one_without_overl
     assert planned_teachers(tmp_path, overlay) == default
 
 
-def test_every_stage2_run_is_trained_and_evaluated_at_every_replicate_seed():
+def test_every_model_is_trained_and_evaluated_at_every_replicate_seed():
     config = default_config()
     config["replicates"] = {"seeds": [42, 1, 2]}
     config = validated(config)
     runs = stage2_runs(config)
     models = evaluated_models(config)
-    assert models["stage1"] == [config["training"]["stage1"]["seed"]]  # stage 1 keeps its one seed
-    assert {m: s for m, s in models.items() if m != "stage1"} == {f"stage2-{run}": [42, 1, 2] for run in runs}
+    # A replicate is the whole student pipeline: stage 1 too is trained at every seed.
+    assert models == {"stage1": [42, 1, 2], **{f"stage2-{run}": [42, 1, 2] for run in runs}}
+    assert stage1_recipe(config, "2") == {**config["training"]["stage1"], "seed": 2}
+    assert config["training"]["stage1"]["seed"] == 42  # the recipe itself is left alone
     # The replicate's seed reaches the recipe (and so SFTConfig); nothing else changes.
     recipe = stage2_recipe(runs, "hard-main-er50-2x-epochs", "1")
     assert recipe == {**runs["hard-main-er50-2x-epochs"]["recipe"], "seed": 1}

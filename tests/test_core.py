@@ -21,7 +21,7 @@ def test_a_filled_path_parses_back_to_its_wildcards():
 
 
 def test_model_names_map_to_their_directories():
-    assert A.model_dir(A.BASELINE, 42) == A.STAGE1_MODEL
+    assert A.model_dir(A.BASELINE, 42) == "results/models/stage1/seed42"
     assert A.model_dir(A.stage2_model("combo-x"), 3) == "results/models/stage2/combo-x/seed3"
     with pytest.raises(ValueError, match="neither"):
         A.model_dir("stage3-x", 42)

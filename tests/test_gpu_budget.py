@@ -28,14 +28,16 @@ def built(workdir: Path) -> dict:
 
 def test_tokens_come_from_built_artifacts_and_sizes_fill_in_the_rest(tmp_path):
     config = built(tmp_path)
-    config["replicates"]["seeds"] = [42, 1]  # two of everything in stage 2
+    config["replicates"]["seeds"] = [42, 1]  # two of everything: stage 1 and stage 2
     jobs = {job.name: job for job in plan(config, tmp_path, RATE, tokens_per_example=10)}
     runs = stage2_runs(config)
     epochs1 = config["training"]["stage1"]["num_train_epochs"]
-    assert jobs[A.BASELINE].tokens == 3 * 20 * epochs1 and jobs[A.BASELINE].measured
-    assert jobs[A.BASELINE].gpu_hours == pytest.approx(3 * 20 * epochs1 / 100 / 3600)
     seeds = config["replicates"]["seeds"]
-    assert len([job for job in jobs.values() if job.kind == "train"]) == 1 + len(runs) * len(seeds)
+    for seed in seeds:  # each replicate trains its own stage 1
+        stage1 = jobs[f"{A.BASELINE} seed {seed}"]
+        assert stage1.tokens == 3 * 20 * epochs1 and stage1.measured
+        assert stage1.gpu_hours == pytest.approx(3 * 20 * epochs1 / 100 / 3600)
+    assert len([job for job in jobs.values() if job.kind == "train"]) == (1 + len(runs)) * len(seeds)
     for run, spec in runs.items():
         job, epochs = jobs[f"{A.stage2_model(run)} seed {seeds[-1]}"], spec["recipe"]["num_train_epochs"]
         if spec["set"] == "hard-main-er0":  # built: 12 characters -> 3 tokens per example
@@ -43,7 +45,7 @@ def test_tokens_come_from_built_artifacts_and_sizes_fill_in_the_rest(tmp_path):
         else:
             assert (job.tokens, job.measured) == (set_size(config, spec["set"]) * 10 * epochs, False)
     evaluations = [job for job in jobs.values() if job.kind == "evaluate"]
-    assert len(evaluations) == 1 + len(runs) * len(seeds)  # one job per model answers every benchmark
+    assert len(evaluations) == (1 + len(runs)) * len(seeds)  # one job per model answers every benchmark
     per_model = 2 * (2 + config["evaluation"]["max_new_tokens"]) * len(config["evaluation"]["benchmarks"])
     assert {job.tokens for job in evaluations} == {per_model}
     assert evaluations[0].gpu_hours == pytest.approx(per_model / 50 / 3600)

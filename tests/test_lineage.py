@@ -30,7 +30,7 @@ def test_every_rule_runs_a_script_through_run_step():
     "artifact, record",
     [
         ("results/sets/a.jsonl", "results/provenance/sets/a.jsonl.json"),
-        ("results/models/stage1", "results/provenance/models/stage1.json"),
+        ("results/models/stage1/seed42", "results/provenance/models/stage1/seed42.json"),
         ("results/models/stage2/r/seed1", "results/provenance/models/stage2/r/seed1.json"),
         ("data/source.jsonl", "results/provenance/_outside/data/source.jsonl.json"),
     ],

@@ -145,9 +145,9 @@ def test_training_ran_under_accelerate_with_the_paper_recipe(study):
     import json
 
     workdir, config = study
-    summary = json.loads((workdir / "results/models/stage1/training_summary.json").read_text())
+    summary = json.loads((workdir / "results/models/stage1/seed42/training_summary.json").read_text())
     assert summary["global_step"] == 2 and summary["processes"] == 1
-    log = (workdir / "results/logs/train/stage1.log").read_text()
+    log = (workdir / "results/logs/train/stage1/seed42.log").read_text()
     assert "accelerate.commands.launch --config_file" in log and "--num_processes 1" in log
     from transformers import AutoTokenizer
 

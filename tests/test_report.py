@@ -199,16 +199,17 @@ def test_data_tables_measure_the_sets_and_the_teachers(tmp_path):
     assert row["set"] == "hard-main-er90" and float(row["outcome_ER_%"]) == 90 and float(row["stepwise_ER_%"]) == 12.5
 
 
-# Two training seeds: correct answers out of 20 on eval_hard per stage-2 run and seed (the
-# stage-1 baseline has its one seed, 42); on eval_easy every run gets the complement.
+# Two training seeds: correct answers out of 20 on eval_hard per model and seed (each seed trains
+# its own stage 1 too); on eval_easy every run gets the complement.
 SEEDS = [42, 7]
 HARD_BY_SEED = {run: (hard, max(hard - 6, 0)) for run, hard in HARD.items() if run != A.BASELINE}
+HARD_BY_SEED[A.BASELINE] = (1, 3)
 TWO_SEEDS = {**CONFIG, "replicates": {"seeds": SEEDS}}
 
 
 @pytest.fixture
 def two_seed_files(tmp_path):
-    graded = [write_graded(tmp_path, A.BASELINE, 42, b, first(HARD[A.BASELINE])) for b in ("eval_hard", "eval_easy")]
+    graded = []
     for run, counts in HARD_BY_SEED.items():
         for seed, hard in zip(SEEDS, counts):
             graded.append(write_graded(tmp_path, run, seed, "eval_hard", first(hard)))
@@ -226,13 +227,10 @@ def test_with_two_seeds_a_row_holds_their_mean_each_seed_and_an_interval_over_bo
     wilson_low, wilson_high = wilson_interval(24, 40, 0.95)
     assert row["hard_ci_low"] < row["hard_acc_%"] < row["hard_ci_high"]
     assert row["hard_ci_high"] - row["hard_ci_low"] > 100 * (wilson_high - wilson_low)
-    # The baseline keeps its one seed: its own column, the Wilson interval, no spread.
+    # The baseline is replicated like every run: each seed's stage 1 has its column and the spread shows.
     base = sweep.loc[A.BASELINE]
-    assert base["hard_seed42_%"] == 5 and base["hard_seed7_%"] != base["hard_seed7_%"]  # NaN
-    assert (base["hard_ci_low"], base["hard_ci_high"]) == pytest.approx(
-        tuple(100 * x for x in wilson_interval(1, 20, 0.95))
-    )
-    assert base["hard_seed_sd"] != base["hard_seed_sd"]
+    assert (base["hard_seed42_%"], base["hard_seed7_%"], base["hard_acc_%"]) == (5, 15, 10)
+    assert base["hard_seed_sd"] == pytest.approx(10 / 2**0.5)
 
 
 def result_outputs(root) -> dict[str, str]:
@@ -288,9 +286,9 @@ def test_findings_pair_seeds_and_items_and_give_holds_inconclusive_and_refuted(t
             correct = [i in items for i in range(40)]
             graded.append(write_graded(tmp_path, run, seed, "eval_hard", correct))
             graded.append(write_graded(tmp_path, run, seed, "eval_easy", [not c for c in correct]))
-    # Stage 1 is trained once (seed 42): one item right, so clean subtasks beat it by 4 and 5 items.
+    # Stage 1 at each seed: one item right, so clean subtasks beat it by 4 and 5 items.
     for bench, correct in (("eval_hard", [i < 1 for i in range(40)]), ("eval_easy", [i >= 1 for i in range(40)])):
-        graded.append(write_graded(tmp_path, A.BASELINE, 42, bench, correct))
+        graded += [write_graded(tmp_path, A.BASELINE, seed, bench, correct) for seed in SEEDS]
     table = build_findings(graded, write_set_stats(tmp_path), config, BENCHES)
     assert list(table["benchmark"]) == ["hard"] * 5 + ["easy"] * 5  # the headline benchmark first
     premise = table.iloc[0]
@@ -328,15 +326,18 @@ def test_findings_refuse_settings_trained_with_other_seeds(tmp_path):
         build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"])
 
 
-def test_stage1_is_paired_with_every_seed_even_where_none_is_its_own(tmp_path):
-    """Stage 1 is trained once (seed 42); a study whose stage-2 seed is 1 still gets finding 0."""
-    graded = [write_graded(tmp_path, A.BASELINE, 42, "eval_hard", first(2, 40))]
+def test_stage1_is_paired_by_seed_and_a_missing_stage1_seed_is_an_error(tmp_path):
+    """Each replicate's stage 2 is compared with the stage 1 it started from."""
+    graded = [write_graded(tmp_path, A.BASELINE, 1, "eval_hard", first(2, 40))]
     graded += [write_graded(tmp_path, run, 1, "eval_hard", first(10, 40)) for run in FINDING_ITEMS]
     evaluation = {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}
     config = {**CONFIG, "replicates": {"seeds": [1]}, "evaluation": evaluation}
     premise = build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"]).iloc[0]
     assert (premise["finding"], premise["b"], premise["seeds"]) == (0, A.BASELINE, 1)
     assert premise["diff_by_seed"] == "1: +20.0" and premise["verdict"] == "holds"
+    stage1_of_another_seed = [write_graded(tmp_path, A.BASELINE, 42, "eval_hard", first(2, 40)), *graded[1:]]
+    with pytest.raises(ValueError, match="different seeds"):
+        build_findings(stage1_of_another_seed, write_set_stats(tmp_path), config, ["eval_hard"])
 
 
 def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
@@ -347,7 +348,9 @@ def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
         for seed, items in zip(SEEDS, by_seed):
             for bench in ("eval_hard", "eval_easy"):
                 graded.append(write_graded(tmp_path, run, seed, bench, [i in items for i in range(40)]))
-    graded += [write_graded(tmp_path, A.BASELINE, 42, bench, first(0, 40)) for bench in ("eval_hard", "eval_easy")]
+    graded += [
+        write_graded(tmp_path, A.BASELINE, seed, bench, first(0, 40)) for seed in SEEDS for bench in ("eval_hard", "eval_easy")
+    ]
     results = tmp_path / "results"
     out = {x.replace(".", "_"): str(results / "tables" / f"findings.{x}") for x in A.TABLE_FORMATS}
     findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, benchmarks=BENCHES, **out)

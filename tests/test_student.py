@@ -102,7 +102,7 @@ def test_a_changed_recipe_does_not_resume_a_stale_checkpoint(base, world, tmp_pa
 
 
 def test_a_changed_starting_model_at_the_same_path_does_not_resume_a_stale_checkpoint(base, world, tmp_path):
-    # Stage 2 starts from results/models/stage1 whatever stage 1 became: a retrained stage 1 at the
+    # Stage 2 starts from results/models/stage1/seed<s> whatever stage 1 became: a retrained stage 1 at the
     # same path must not resume the checkpoints trained from the old one.
     start, out, scratch = tmp_path / "start", tmp_path / "model", tmp_path / "scratch"
     shutil.copytree(base, start)

@@ -72,11 +72,12 @@ REQUESTS_OUTPUT = "requests"
 STAGE1_DATA = "results/data/stage1/train.jsonl"  # the easy problems of stage 1, decontaminated
 STAGE1_DATA_REPORT = "results/data/stage1/report.json"  # items read, kept, removed per source
 BASE_MODEL = "results/models/base"
-STAGE1_MODEL = "results/models/stage1"
-# Stage 2 is replicated over training seeds (config replicates.seeds): one model per run and seed.
+# A replicate is the whole student pipeline (config replicates.seeds): each training seed trains
+# its own stage 1, and every stage-2 run at that seed starts from it.
+STAGE1_MODEL = "results/models/stage1/seed{seed}"
 STAGE2_MODEL = "results/models/stage2/{run}/seed{seed}"
 # Training checkpoints live outside the declared outputs, so a rerun resumes from them.
-STAGE1_CHECKPOINTS = "results/checkpoints/stage1"
+STAGE1_CHECKPOINTS = "results/checkpoints/stage1/seed{seed}"
 STAGE2_CHECKPOINTS = "results/checkpoints/stage2/{run}/seed{seed}"
 BENCHMARK = "results/data/benchmarks/{bench}.jsonl"  # rows {id, problem, answer, form}
 BENCHMARK_REPORT = "results/data/benchmarks/{bench}.report.json"  # items kept, dropped by reason
@@ -85,8 +86,7 @@ BENCHMARK_REPORT = "results/data/benchmarks/{bench}.report.json"  # items kept, 
 # the items asked, kept and dropped by reason.
 CONVERTED_BENCHMARK = "results/data/benchmarks/converted/{bench}.jsonl"
 CONVERSION_REPORT = "results/data/benchmarks/converted/{bench}.report.json"
-# An evaluated model is a model name and the training seed of its last stage (the stage-1
-# baseline's is its recipe's seed).
+# An evaluated model is a model name and its replicate's training seed.
 PREDICTIONS = "results/eval/{model}/seed{seed}/{bench}.predictions.jsonl"
 GRADED = "results/eval/{model}/seed{seed}/{bench}.graded.jsonl"
 # Sampled decoding answers every task once per evaluation seed (config evaluation.seeds), in the
@@ -119,9 +119,9 @@ def stage2_model(run: str) -> str:
 
 
 def model_dir(model: str, seed: int | str) -> str:
-    """Directory of an evaluated model: the stage-1 baseline (one seed) or a stage-2 run at ``seed``."""
+    """Directory of an evaluated model at training seed ``seed``: the stage-1 baseline or a stage-2 run."""
     if model == BASELINE:
-        return STAGE1_MODEL
+        return fill(STAGE1_MODEL, seed=seed)
     if not model.startswith(STAGE2_PREFIX):
         raise ValueError(f"model {model!r} is neither {BASELINE!r} nor a {STAGE2_PREFIX}<run>")
     return fill(STAGE2_MODEL, run=model.removeprefix(STAGE2_PREFIX), seed=seed)

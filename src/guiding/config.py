@@ -106,13 +106,14 @@ def stage2_runs(config: dict) -> dict[str, dict]:
     return runs
 
 
-# transformers' TrainingArguments.seed default: the training seed of a recipe that names none.
-TRAINER_DEFAULT_SEED = 42
-
-
 def replicate_seeds(config: dict) -> list[int]:
-    """Training seeds of stage 2: every stage-2 run is trained and evaluated once per seed."""
+    """The replicates' training seeds: each trains its own stage 1 and every stage-2 run from it."""
     return list(config["replicates"]["seeds"])
+
+
+def stage1_recipe(config: dict, seed: int | str) -> dict:
+    """The stage-1 recipe at replicate seed ``seed`` (the replicate's seed replaces the recipe's)."""
+    return {**config["training"]["stage1"], "seed": int(seed)}
 
 
 def stage2_recipe(runs: dict[str, dict], run: str, seed: int | str) -> dict:
@@ -121,11 +122,10 @@ def stage2_recipe(runs: dict[str, dict], run: str, seed: int | str) -> dict:
 
 
 def evaluated_models(config: dict) -> dict[str, list[int]]:
-    """Every evaluated model with its training seeds: the stage-1 baseline at its recipe's seed
-    (stage 1 is not replicated) and each stage-2 run at every replicate seed."""
-    stage1_seed = config["training"]["stage1"].get("seed", TRAINER_DEFAULT_SEED)
+    """Every evaluated model with its training seeds: the stage-1 baseline and each stage-2 run,
+    all at every replicate seed."""
     seeds = replicate_seeds(config)
-    return {BASELINE: [stage1_seed], **{stage2_model(run): seeds for run in stage2_runs(config)}}
+    return {BASELINE: seeds, **{stage2_model(run): seeds for run in stage2_runs(config)}}
 
 
 def claimed_comparisons(config: dict) -> list[dict]:
@@ -133,7 +133,7 @@ def claimed_comparisons(config: dict) -> list[dict]:
     ``a`` is claimed to reach a higher held-out accuracy than run ``b``.
 
     0. The premise of finding 1: clean subtask supervision beats stage 1 alone (``b`` is the
-       stage-1 baseline, one model that every seed of ``a`` is paired with). Where it fails, the
+       stage-1 baseline, paired by seed: each replicate's stage 2 against its own stage 1). Where it fails, the
        subtasks teach nothing stage 1 did not, and finding 1 holds by construction.
     1. Hard supervision at the highest studied outcome ER beats clean subtask supervision (the
        sweep's lowest ER, 0 in the paper).

@@ -35,16 +35,9 @@ def verdict(ci_low: float, ci_high: float) -> str:
     return INCONCLUSIVE
 
 
-def compare(
-    a: dict[int, dict[str, float]], b: dict[int, dict[str, float]], config: dict, *, b_trained_once: bool = False
-) -> dict:
+def compare(a: dict[int, dict[str, float]], b: dict[int, dict[str, float]], config: dict) -> dict:
     """Setting ``a`` against ``b`` ({seed: {task_id: score}} each, the score averaged over the
-    evaluation seeds), paired by training seed and item. A ``b`` trained once (the stage-1
-    baseline, at its own seed) is paired with every seed of ``a``: the interval then covers
-    ``a``'s seeds, not ``b``'s."""
-    if b_trained_once:
-        (only,) = b.values()
-        b = {seed: only for seed in a}
+    evaluation seeds), paired by training seed and item."""
     if sorted(a) != sorted(b):
         raise ValueError(f"the settings were trained with different seeds: {sorted(a)} and {sorted(b)}")
     seeds = seed_columns(config, {"a": a})  # in config order
@@ -100,7 +93,6 @@ def build_findings(graded: list[str], set_stats: list[str], config: dict, benchm
                         item_scores(by_setting[model(a), bench]),
                         item_scores(by_setting[model(b), bench]),
                         config,
-                        b_trained_once=b == BASELINE,
                     ),
                 }
             )
@@ -116,12 +108,11 @@ def findings_caption(config: dict, benchmarks: list[str]) -> str:
     return (
         "Each row states a claim of the paper as a comparison fixed before the results: setting a is "
         "claimed to be more accurate than setting b. Finding 0, the premise of finding 1: clean subtask "
-        "supervision against stage 1 alone (trained once, paired with every seed of a; its interval "
-        "covers a's seeds and the items). Finding 1: hard supervision at the highest studied "
+        "supervision against stage 1 alone (each seed's stage 2 against the stage 1 it started from). Finding 1: hard supervision at the highest studied "
         "outcome ER against clean subtask supervision. Finding 2: at equal outcome ER, the teacher whose "
         "set has the lower measured step-wise ER against the higher (every pair). Finding 3: hard + "
         "subtasks against hard alone, hard + paraphrases and the hard set trained longer. "
-        "diff_pts = a - b in accuracy points, the mean over the training seeds of stage 2 (each seed's "
+        "diff_pts = a - b in accuracy points, the mean over the training seeds (each seed's "
         f"difference in diff_by_seed); its {level} interval is a paired bootstrap over seeds and items "
         f"({boot['resamples']} resamples: the seeds drawn with replacement, then the items with "
         "replacement, the same seeds and items for both settings; percentile interval; RNG seed "

@@ -86,14 +86,17 @@ def plan(
         raise FileNotFoundError(
             f"{A.STAGE1_DATA} is not built yet: run `snakemake {A.STAGE1_DATA}` first (it needs no GPU)"
         )
-    add("train", A.BASELINE, count_tokens(texts, tokenizer) * stage1["num_train_epochs"], True)
-    seeds = replicate_seeds(config)  # every stage-2 run trains and is evaluated once per seed
+    seeds = replicate_seeds(config)  # each seed trains its own stage 1 and every stage-2 run from it
+    stage1_tokens = count_tokens(texts, tokenizer) * stage1["num_train_epochs"]
+    for seed in seeds:
+        add("train", f"{A.BASELINE} seed {seed}", stage1_tokens, True)
     for run, spec in stage2_runs(config).items():
         tokens, measured = example_tokens(Path(A.fill(A.SET, name=spec["set"])), set_size(config, spec["set"]))
         for seed in seeds:
             add("train", f"{A.stage2_model(run)} seed {seed}", tokens * spec["recipe"]["num_train_epochs"], measured)
     evaluation = config["evaluation"]
-    models = [A.BASELINE, *(f"{A.stage2_model(run)} seed {seed}" for run in stage2_runs(config) for seed in seeds)]
+    models = [f"{A.BASELINE} seed {seed}" for seed in seeds]
+    models += [f"{A.stage2_model(run)} seed {seed}" for run in stage2_runs(config) for seed in seeds]
     tokens = 0  # one generation job per model answers every benchmark
     for bench in evaluation["benchmarks"]:
         path = workdir / A.fill(A.BENCHMARK, bench=bench)
@@ -110,8 +113,8 @@ def summary_table(jobs: list[Job], gpus_per_job: dict[str, int]) -> str:
     """A Markdown table: GPU-hours per kind of job and in total (wall hours = GPU-hours / GPUs)."""
     lines = ["| jobs | count | tokens (M) | GPU-hours | wall hours per job |", "|---|---:|---:|---:|---:|"]
     groups = {
-        "stage 1": [j for j in jobs if j.kind == "train" and j.name == A.BASELINE],
-        "stage 2": [j for j in jobs if j.kind == "train" and j.name != A.BASELINE],
+        "stage 1": [j for j in jobs if j.kind == "train" and j.name.startswith(f"{A.BASELINE} ")],
+        "stage 2": [j for j in jobs if j.kind == "train" and not j.name.startswith(f"{A.BASELINE} ")],
         "evaluation": [j for j in jobs if j.kind == "evaluate"],
     }
     for label, group in groups.items():

@@ -46,16 +46,9 @@ def read_setting(results: Path, model: str, bench: str) -> dict[int, dict[str, f
 
 
 def comparison_matrix(results: Path, a: str, b: str, bench: str):
-    """Seeds x items of the per-item differences a - b, paired by seed and item (the stage-1
-    baseline, trained once, with every seed of the other setting), and the seeds."""
+    """Seeds x items of the per-item differences a - b, paired by seed and item, and the seeds."""
     model = {name: name if name == BASELINE else stage2_model(name) for name in (a, b)}
     scores_a, scores_b = read_setting(results, model[a], bench), read_setting(results, model[b], bench)
-    if b == BASELINE:
-        (only,) = scores_b.values()
-        scores_b = {seed: only for seed in scores_a}
-    if a == BASELINE:
-        (only,) = scores_a.values()
-        scores_a = {seed: only for seed in scores_b}
     if sorted(scores_a) != sorted(scores_b):
         raise ValueError(
             f"{a} and {b} on {bench} were trained with different seeds: {sorted(scores_a)}, {sorted(scores_b)}"

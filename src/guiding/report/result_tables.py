@@ -114,7 +114,7 @@ def accuracy(by_seed: dict[int, dict[int | None, dict[str, bool]]], config: dict
 
 def seed_columns(config: dict, graded: dict) -> list[int]:
     """The seeds found in ``graded`` ({setting: {seed: ...}}): the replicate seeds in config order,
-    then any other (the stage-1 baseline's), so that the columns read in the configured order."""
+    then any other, so that the columns read in the configured order."""
     found = sorted({seed for by_seed in graded.values() for seed in by_seed})
     return [seed for seed in dict.fromkeys([*config["replicates"]["seeds"], *found]) if seed in found]
 
@@ -236,13 +236,13 @@ def interval_caption(config: dict) -> str:
     level = f"{config['evaluation']['confidence']:.0%}"
     boot = config["evaluation"]["bootstrap"]
     return (
-        f"Accuracy in %: the mean over the training seeds of stage 2, with each seed's value (`_seed<s>_%`) "
+        f"Accuracy in %: the mean over the training seeds (each trains its own stage 1 and stage 2), with each seed's value (`_seed<s>_%`) "
         f"and their standard deviation (`_seed_sd`); n is the items per seed. The {level} interval of a "
         f"setting with one seed is the Wilson interval over its items; with more seeds it is a two-level "
         f"bootstrap over seeds and items ({boot['resamples']} resamples; each draws the seeds with "
         f"replacement, then the items with replacement, the same items for every drawn seed since all "
         f"seeds answered the same items; percentile interval; RNG seed {boot['seed']}), so it covers "
-        f"the training variance as well as the item sample's. The stage-1 baseline has one seed."
+        f"the training variance as well as the item sample's."
         + eval_seed_caption(config)
     )
 
