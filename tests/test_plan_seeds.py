@@ -55,7 +55,8 @@ def test_the_plan_follows_from_the_per_seed_differences(results):
     assert mid["seeds_for_±5"] == "18"
     # Difference +20 with SD 10: the noncentral t reaches 80% power at 5 seeds (at 4: 0.75).
     assert mid["seeds_for_80%_power"] == "5"
-    # Stage 1 is paired by seed; both settings are identical at every seed, so there is no seed spread: the interval is the point and 2 seeds decide it.
+    # Stage 1 is paired by seed; both settings are identical at every seed, so there is no seed
+    # spread: the interval is the point and 2 seeds decide it.
     main_er0 = table.iloc[1]
     assert main_er0["seed_sd_pts"] == pytest.approx(0, abs=1e-9) and main_er0["diff_pts"] == pytest.approx(40.0)
     assert main_er0["seeds_for_80%_power"] == "2"

@@ -348,9 +348,8 @@ def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
         for seed, items in zip(SEEDS, by_seed):
             for bench in ("eval_hard", "eval_easy"):
                 graded.append(write_graded(tmp_path, run, seed, bench, [i in items for i in range(40)]))
-    graded += [
-        write_graded(tmp_path, A.BASELINE, seed, bench, first(0, 40)) for seed in SEEDS for bench in ("eval_hard", "eval_easy")
-    ]
+    for bench in ("eval_hard", "eval_easy"):
+        graded += [write_graded(tmp_path, A.BASELINE, seed, bench, first(0, 40)) for seed in SEEDS]
     results = tmp_path / "results"
     out = {x.replace(".", "_"): str(results / "tables" / f"findings.{x}") for x in A.TABLE_FORMATS}
     findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, benchmarks=BENCHES, **out)

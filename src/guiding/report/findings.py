@@ -108,7 +108,8 @@ def findings_caption(config: dict, benchmarks: list[str]) -> str:
     return (
         "Each row states a claim of the paper as a comparison fixed before the results: setting a is "
         "claimed to be more accurate than setting b. Finding 0, the premise of finding 1: clean subtask "
-        "supervision against stage 1 alone (each seed's stage 2 against the stage 1 it started from). Finding 1: hard supervision at the highest studied "
+        "supervision against stage 1 alone (each seed's stage 2 against the stage 1 it started from). "
+        "Finding 1: hard supervision at the highest studied "
         "outcome ER against clean subtask supervision. Finding 2: at equal outcome ER, the teacher whose "
         "set has the lower measured step-wise ER against the higher (every pair). Finding 3: hard + "
         "subtasks against hard alone, hard + paraphrases and the hard set trained longer. "

@@ -236,7 +236,8 @@ def interval_caption(config: dict) -> str:
     level = f"{config['evaluation']['confidence']:.0%}"
     boot = config["evaluation"]["bootstrap"]
     return (
-        f"Accuracy in %: the mean over the training seeds (each trains its own stage 1 and stage 2), with each seed's value (`_seed<s>_%`) "
+        f"Accuracy in %: the mean over the training seeds (each trains its own stage 1 and stage 2), "
+        f"with each seed's value (`_seed<s>_%`) "
         f"and their standard deviation (`_seed_sd`); n is the items per seed. The {level} interval of a "
         f"setting with one seed is the Wilson interval over its items; with more seeds it is a two-level "
         f"bootstrap over seeds and items ({boot['resamples']} resamples; each draws the seeds with "
