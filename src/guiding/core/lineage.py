@@ -4,13 +4,14 @@
 :func:`job_record`: when the step has returned, the job's record is written beside its artifacts.
 
 Where records live
-    Under ``results/provenance/``, mirroring the artifact paths: the output ``results/sets/x.jsonl``
-    has ``results/provenance/sets/x.jsonl.json``, the model directory
-    ``results/models/stage1/seed42`` has ``results/provenance/models/stage1/seed42.json``. The job's
-    first declared output (its request manifest aside) holds the full record; each of its other
-    outputs holds a pointer ``{"job_record": <path of the full record>}``, so that any file leads
-    to its job in one step and a job's facts are written once. Records travel with ``results/``
-    (their paths are relative to the workflow's working directory, as the artifacts' are) and are not declared outputs: Snakemake neither plans nor checks them, so a
+    Under ``results/provenance/``, mirroring the artifact paths: the output
+    ``results/sets/x.jsonl`` has ``results/provenance/sets/x.jsonl.json``, the model directory
+    ``results/models/stage1/seed42`` has ``results/provenance/models/stage1/seed42.json``. The
+    job's first declared output (its request manifest aside) holds the full record; each of its
+    other outputs holds a pointer ``{"job_record": <path of the full record>}``, so that any
+    file leads to its job in one step and a job's facts are written once. Records travel with
+    ``results/`` (their paths are relative to the workflow's working directory, as the
+    artifacts' are) and are not declared outputs: Snakemake neither plans nor checks them, so a
     finished study still has nothing to do. A job that fails writes no record.
 
 What a record holds (``RECORD_VERSION``)

@@ -243,8 +243,7 @@ def interval_caption(config: dict) -> str:
         f"bootstrap over seeds and items ({boot['resamples']} resamples; each draws the seeds with "
         f"replacement, then the items with replacement, the same items for every drawn seed since all "
         f"seeds answered the same items; percentile interval; RNG seed {boot['seed']}), so it covers "
-        f"the training variance as well as the item sample's."
-        + eval_seed_caption(config)
+        f"the training variance as well as the item sample's." + eval_seed_caption(config)
     )
 
 
