@@ -3,8 +3,12 @@
 import base64
 import hashlib
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,6 +16,7 @@ import pytest
 from conftest import ROOT
 
 from guiding.audit import run_audit
+from guiding.core import provenance
 from guiding.core.lineage import job_record, note, record_path, split_template
 
 
@@ -166,3 +171,98 @@ def test_the_audit_warns_where_snakemakes_metadata_disagrees_and_fails_on_a_chan
         ("file changed since produced", "results/data/in.txt", "results/provenance/data/in.txt.json"),
         ("file changed since used", "results/data/in.txt", "results/provenance/out.txt.json"),
     }
+
+
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args]
+    return subprocess.run(command, cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_record_has_the_commit_and_dirty_state_that_git_reports(tmp_path, monkeypatch):
+    """code_version asks git once; it gives what rev-parse HEAD and status --porcelain give."""
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    monkeypatch.setattr(provenance, "__file__", str(repo / "provenance.py"))  # the checkout git looks at
+    assert provenance.code_version() == {"commit": None, "dirty": None}  # not a git checkout
+    _git(repo, "init", "-q")
+    (repo / "tracked.txt").write_text("a\n")
+    assert provenance.code_version() == {"commit": None, "dirty": None}  # no commit yet
+    _git(repo, "add", "tracked.txt")
+    _git(repo, "commit", "-q", "-m", "first")
+    head = _git(repo, "rev-parse", "HEAD")
+    (repo / "untracked.txt").write_text("b\n")
+    assert provenance.code_version() == {"commit": head, "dirty": False}  # untracked files do not count
+    (repo / "tracked.txt").write_text("changed\n")
+    assert provenance.code_version() == {"commit": head, "dirty": True}
+    _git(repo, "checkout", "-q", "--detach", "HEAD")
+    assert provenance.code_version() == {"commit": head, "dirty": True}
+
+
+def test_the_package_versions_are_those_importlib_metadata_gives():
+    versions = provenance.package_versions()
+    assert set(versions) == {"python", *provenance.PACKAGES}
+    for name in provenance.PACKAGES:
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = None
+        assert versions[name] == expected, name
+    assert versions["snakemake"] and versions["torch"]
+
+
+# A job as Snakemake runs it: a script whose one call is run_step, in a process of its own.
+SCRIPT = """
+import gc, json, sys
+from pathlib import Path
+from types import SimpleNamespace
+from guiding.core.steps import run_step
+from guiding.supervision.steps import set_statistics
+
+class Files(list):  # as tests/test_lineage.py's
+    def __init__(self, **named):
+        super().__init__(v for value in named.values() for v in (value if isinstance(value, list) else [value]))
+        self._named = named
+
+    def items(self):
+        return self._named.items()
+
+snakemake = SimpleNamespace(
+    input=Files(supervision_set="results/sets/s.jsonl"), output=Files(stats="results/data/stats/s.json"),
+    params=Files(), wildcards=Files(name="s"), resources=Files(_cores=1), log=["s.log"], threads=1,
+    rule="set_statistics", config={{"llm": {{"cache": "cache.sqlite"}}}}, scriptdir={scripts!r},
+)
+frozen = gc.get_freeze_count()
+run_step(snakemake, set_statistics)
+llm = sorted(m for m in sys.modules if m.startswith("guiding.llm"))
+seen = {{"llm": llm, "frozen": gc.get_freeze_count() > frozen}}
+Path("seen.json").write_text(json.dumps(seen))  # stdout is the job's log now
+"""
+
+
+@pytest.mark.parametrize("run_name", ["__main__", "a_module"])
+def test_a_job_without_a_request_manifest_starts_without_the_llm_interface(tmp_path, run_name):
+    """Only a job that may ask a model imports guiding.llm; the record lists the modules the job ran.
+    A script's last call (run as ``__main__``, as Snakemake runs it) leaves nothing to collect at exit."""
+    (tmp_path / "results/sets").mkdir(parents=True)
+    item = {"outcome_correct": False, "step_verdicts": [True, False]}
+    (tmp_path / "results/sets/s.jsonl").write_text(json.dumps(item) + "\n")
+    (tmp_path / "job.py").write_text(SCRIPT.format(scripts=str(ROOT / "scripts")))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    run = f"import runpy; runpy.run_path('job.py', run_name={run_name!r})"
+    out = subprocess.run([sys.executable, "-c", run], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen == {"llm": [], "frozen": run_name == "__main__"}
+    assert json.loads((tmp_path / "results/data/stats/s.json").read_text())["incorrect"] == 1
+    record = json.loads((tmp_path / "results/provenance/data/stats/s.json.json").read_text())
+    assert "guiding/supervision/steps.py" in record["code"]["modules"]
+    assert not [m for m in record["code"]["modules"] if m.startswith("guiding/llm/")]
+
+
+def test_the_evaluation_steps_import_the_grader_and_the_llm_interface_only_when_they_run():
+    code = "import sys, guiding.evaluation.steps; print(sorted(m for m in sys.modules if m.startswith('guiding.')))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    imported = eval(out.stdout)
+    assert "guiding.evaluation.steps" in imported
+    assert not [m for m in imported if m.startswith(("guiding.llm", "guiding.answers", "guiding.evaluation.conv"))]

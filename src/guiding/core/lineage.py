@@ -44,15 +44,18 @@ import json
 import os
 import platform
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .io import sha256_file, write_json
 from .provenance import code_version, package_versions
+
+if TYPE_CHECKING:
+    import sqlite3
 
 RECORD_VERSION = 1
 RESULTS = "results"
@@ -184,6 +187,8 @@ def environment() -> dict:
 
 def open_cache_read_only(path: str | os.PathLike) -> sqlite3.Connection:
     """The response cache, opened read-only (the job and the audit never write it)."""
+    import sqlite3  # here: only a job that asked a model reads the cache
+
     return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
 
 

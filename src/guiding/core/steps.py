@@ -9,6 +9,7 @@ and a rule and its step function that drift apart fail loudly, naming the argume
 
 from __future__ import annotations
 
+import gc
 import inspect
 import sys
 from collections.abc import Callable
@@ -70,7 +71,9 @@ def run_step(snakemake, step: Callable) -> None:
         Path(manifest).parent.mkdir(parents=True, exist_ok=True)
         Path(manifest).write_text("")
     cache = None
-    if "llm" in snakemake.config:  # how this job sends LLM requests: not a param, it changes no answer
+    # How this job sends LLM requests: not a param, it changes no answer. Only a job with a
+    # manifest asks a model, so only it imports the generation interface (a start-up cost).
+    if manifest and "llm" in snakemake.config:
         from dataclasses import replace
 
         from ..llm.roles import Runtime, set_runtime
@@ -78,7 +81,8 @@ def run_step(snakemake, step: Callable) -> None:
         runtime = Runtime.from_config(snakemake.config["llm"], snakemake.config.get("cost"))
         cache = runtime.cache
         set_runtime(replace(runtime, manifest=manifest, teacher=_named(snakemake.wildcards).get("teacher", "")))
-    caller_file = sys._getframe(1).f_globals.get("__file__")  # the script Snakemake runs
+    caller = sys._getframe(1).f_globals
+    caller_file = caller.get("__file__")  # the script Snakemake runs
     with job_record(snakemake, manifest=manifest, cache=cache, caller_file=caller_file):
         step(
             **step_arguments(
@@ -91,3 +95,8 @@ def run_step(snakemake, step: Callable) -> None:
                 resources=snakemake.resources,
             )
         )
+    if caller.get("__name__") == "__main__":
+        # The script's one call has written everything and its process ends next. The interpreter's
+        # last garbage collections would walk every object the job made and imported (torch, a
+        # model) only to free memory that goes back with the process: frozen objects are skipped.
+        gc.freeze()

@@ -1,18 +1,18 @@
-"""Step functions of rules/evaluation.smk."""
+"""Step functions of rules/evaluation.smk.
+
+Each job runs one step in a new process, so each step imports what only it needs when it runs:
+a generation job starts without the answer module and the LLM interface, a grading job
+without the LLM interface.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from .. import backends
-from ..answers import grade_many
 from ..artifacts import EVAL_SEED, WORLD_SOURCE
-from ..core.datasets import load_rows
 from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
-from ..llm.roles import RoleSpec
-from .benchmarks import from_world, load_benchmark
-from .conversion import convert
 
 log = logging.getLogger("guiding")
 
@@ -22,6 +22,8 @@ def prepare_benchmark(
 ) -> None:
     """One benchmark, read from its source, as rows {id, problem, answer, form}; a converted one
     from its conversion's rows (``source_file``), which hold the standard columns."""
+    from .benchmarks import from_world, load_benchmark
+
     if spec["source"] == WORLD_SOURCE:
         rows, facts = from_world(read_jsonl(tasks), spec.get("limit"))
     elif spec.get("convert"):
@@ -39,6 +41,10 @@ def convert_benchmark(
 ) -> None:
     """A benchmark converted by the converter role (``spec["convert"]``): rows {problem, answer,
     source_index, how} and the report of what was asked, kept and dropped by reason."""
+    from ..core.datasets import load_rows
+    from ..llm.roles import RoleSpec
+    from .conversion import convert
+
     rows = load_rows(source_file or spec["source"], spec.get("subset"), spec.get("split", "test"))
     out, facts = convert(rows, bench, spec, RoleSpec.from_dict(llm))
     if not out:
@@ -90,6 +96,8 @@ def generate_predictions(
 def grade(tasks: list[dict], predictions: list[dict], workers: int = 1) -> tuple[list[dict], dict]:
     """Each prediction with its extracted answer and verdict against its task's reference answer,
     and the grading report (items, correct, timed out, no answer)."""
+    from ..answers import grade_many
+
     by_id = {t["id"]: t for t in tasks}
     golds = [by_id[p["task_id"]] for p in predictions]
     verdicts, report = grade_many(
