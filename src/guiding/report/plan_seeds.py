@@ -7,8 +7,8 @@ seed-level part (item luck taken out) and the within-seed SD of the per-item dif
 taking the observed spread (and, for power, the observed difference) as the truth: the fewest seeds
 whose t interval over per-seed means (guiding.core.verdicts) is expected to be at most
 ``--half-width`` points on each side, and the fewest that decide the sign of the observed difference
-with ``--power``. A comparison with the stage-1 baseline pairs its single model with every seed of
-the other setting, so its spread is that setting's alone (stage 1's own draw is not covered).
+with ``--power``. Each seed is a whole replicate (its own stage 1 and stage-2 runs), so the spread
+includes stage 1's draw.
 
     guiding plan-seeds [--results results] [--half-width 5] [--power 0.8] [--all]
 """
@@ -152,5 +152,5 @@ def run(args: argparse.Namespace) -> None:
         f"seeds_for_±{args.half_width:g}: fewest seeds whose expected half-width is at most {args.half_width:g} "
         f"points; seeds_for_{args.power:.0%}_power: fewest seeds that decide the observed difference's sign with "
         f"{args.power:.0%} power if it were true (> 1000: more than 1000, or no difference observed). The seed "
-        "spread is estimated from the seeds built; stage 1's own draw is not in it."
+        "spread is estimated from the seeds built, each a whole replicate (stage 1 included)."
     )
