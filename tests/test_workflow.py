@@ -128,7 +128,7 @@ EXTRA_PLANNED_FOR_A_NEW_SET = {
 }
 
 
-def test_adding_a_seed_plans_exactly_the_new_seeds_runs(run, tmp_path):
+def test_adding_a_seed_plans_exactly_the_new_seeds_replicate(run, tmp_path):
     config = yaml.safe_load(SMALL.read_text())
     config["replicates"] = {"seeds": [42, 1]}  # the finished study trained seed 42
     changed = tmp_path / "seeds.yaml"
@@ -136,9 +136,10 @@ def test_adding_a_seed_plans_exactly_the_new_seeds_runs(run, tmp_path):
     output = snakemake(run, "-n", configfile=changed)
     runs = len(stage2_runs(config))
     assert planned_jobs(output) == {
-        "train_stage2": runs,  # every stage-2 run once more, at seed 1; stage 1 and the data stay
-        "generate_predictions": runs,  # one job per model answers every benchmark
-        "grade_predictions": runs,
+        "train_stage1": 1,  # the new replicate's own stage 1 ...
+        "train_stage2": runs,  # ... and every stage-2 run from it; the data and seed 42's models stay
+        "generate_predictions": 1 + runs,  # one job per model answers every benchmark
+        "grade_predictions": 1 + runs,
         "result_tables": 1,
         "findings_table": 1,
         "all": 1,
