@@ -60,10 +60,8 @@ def planned_jobs(output: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("study")
-    snakemake(workdir, "--cores", "2")
-    return workdir
+def run(small_study):
+    return small_study  # shared with other modules: dry runs and reads only
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -171,9 +169,9 @@ def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def report(run):
+def report(run, tmp_path_factory):
     """`snakemake --report` of the small study: one self-contained HTML file."""
-    path = run / "results" / "report.html"
+    path = tmp_path_factory.mktemp("report") / "report.html"
     snakemake(run, "--report", str(path))
     return path
 
