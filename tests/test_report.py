@@ -230,7 +230,7 @@ def test_with_two_seeds_a_row_holds_their_mean_each_seed_and_an_interval_over_bo
     # cut to 0-100; far wider than the items' alone (Wilson over the 40 answers).
     wilson_low, wilson_high = wilson_interval(24, 40, 0.95)
     assert (row["hard_ci_low"], row["hard_ci_high"]) == (0, 100)
-    assert 100 * (wilson_high - wilson_low) < 25
+    assert 100 * (wilson_high - wilson_low) < 30
     # The baseline is replicated like every run: each seed's stage 1 has its column and the spread shows.
     base = sweep.loc[A.BASELINE]
     assert (base["hard_seed42_%"], base["hard_seed7_%"], base["hard_acc_%"]) == (5, 15, 10)
@@ -263,7 +263,7 @@ def test_tables_over_seeds_are_byte_identical_when_rebuilt(two_seed_files, tmp_p
     for a, b in zip(*written):
         assert open(a, "rb").read() == open(b, "rb").read(), a
     assert "t interval over the per-seed accuracies" in open(written[0][1]).read()
-    assert "Holm's step-down adjustment" in open(written[-1]).read()
+    assert "Holm's step-down adjustment" in open(written[0][-1]).read()
 
 
 # Findings from 40 items and three seeds, with every claim's numbers computed by hand: {run:
