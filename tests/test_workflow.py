@@ -150,9 +150,11 @@ def test_the_findings_table_gives_each_claim_a_verdict_from_its_interval(run):
     assert {r["benchmark"] for r in rows} == {"hard"}
     assert {int(r["finding"]) for r in rows} == {0, 1, 2, 3}
     for r in rows:
-        low, high = float(r["ci_low"]), float(r["ci_high"])
-        assert low <= high
-        assert r["verdict"] == ("holds" if low > 0 else "refuted" if high < 0 else "inconclusive")
+        # The verdict follows from the Holm-adjusted interval; the small config has one seed: items only.
+        low, high = float(r["adj_ci_low"]), float(r["adj_ci_high"])
+        assert low <= float(r["ci_low"]) <= float(r["ci_high"]) <= high and r["scope"] == "items only"
+        verdict = "holds" if low > 0 else "refuted" if high < 0 else "inconclusive"
+        assert r["verdict"] == f"{verdict} (items only)" and (verdict != "inconclusive") == (float(r["p_holm"]) < 0.05)
 
 
 def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):
