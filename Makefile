@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 CORES ?= all
 
-.PHONY: run report test install install-test dry-run lint rulegraph clean
+.PHONY: run report test install install-test dry-run lint rulegraph clean verdict-stability
 
 $(BIN)/python:
 	$(shell command -v $(PYTHON) >/dev/null 2>&1 && echo $(PYTHON) || echo python3) -m venv $(VENV)
@@ -51,6 +51,17 @@ run: install
 # file (tables and figures embedded) that opens on the study's description (report/workflow.rst).
 report: install
 	$(BIN)/snakemake --report results/report.html
+
+# The default twice, on one machine: as `make run` does (results/), then, under a second CPU
+# numerics, what the findings table needs (runs/second-numerics/), and the two findings tables
+# compared verdict by verdict. The default second numerics, PyTorch's non-vectorised kernels,
+# rounds differently from AVX2 and AVX-512 ones; any other SECOND_NUMERICS will do if it changes
+# the stage-1 weights (the comparison says whether).
+SECOND_NUMERICS ?= ATEN_CPU_CAPABILITY=default
+verdict-stability: install
+	$(BIN)/snakemake --cores $(CORES)
+	env $(SECOND_NUMERICS) $(BIN)/snakemake --cores $(CORES) results/tables/findings.csv --config workdir=runs/second-numerics
+	$(BIN)/guiding verdict-stability results runs/second-numerics/results
 
 dry-run: install
 	$(BIN)/snakemake -n

@@ -407,6 +407,11 @@ def stage2_priority(wildcards):
     return stage2_examples(config, wildcards.run)
 
 
+# Every stage-1 replicate before any stage-2 run: each stage 1 is the longest job and holds up a
+# whole seed's runs, so none should start last.
+STAGE1_PRIORITY = 1 + max(stage2_examples(config, run) for run in RUNS)
+
+
 def training_launcher(wildcards):
     """The accelerate config, an input of every training job when set (editing it reruns them)."""
     launcher = config["training"]["launcher"]

@@ -49,6 +49,7 @@ rule train_stage1:
         "results/logs/train/stage1/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/stage1/seed{seed}.tsv"
+    priority: STAGE1_PRIORITY
     conda:
         "../envs/training.yaml"
     threads: 2

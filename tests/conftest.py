@@ -1,5 +1,8 @@
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -14,6 +17,28 @@ def workflow_command(workdir: Path, *args: str) -> list[str]:
 def small_study_command(workdir: Path, *args: str, configfile: Path = SMALL) -> list[str]:
     """Snakemake on this workflow in ``workdir`` with ``configfile`` alone (the small study)."""
     return workflow_command(workdir, "--replace-workflow-config", "--configfile", str(configfile), *args)
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory, worker_id) -> Path:
+    """The small study, run once per test session and shared by every test process (pytest-xdist
+    workers wait for the first one to finish it). Read it, never write into it: copy it first.
+    A study that failed is not marked done, so the next test that asks runs it again and fails too."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # every worker's base directory sits in one shared parent
+        root = root.parent
+    workdir, done = root / "small-study", root / "small-study.done"
+    with FileLock(str(root / "small-study.lock")):
+        if not done.exists():
+            workdir.mkdir(exist_ok=True)
+            run = subprocess.run(
+                small_study_command(workdir, "--cores", "2"), capture_output=True, text=True, timeout=1200
+            )
+            assert run.returncode == 0, f"the small study failed:\n{run.stdout[-3000:]}\n{run.stderr[-5000:]}"
+            done.touch()
+    return workdir
 
 
 # `guiding serve` options that put the simulated world behind the LLM tests' endpoint.

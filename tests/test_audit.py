@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, SMALL, small_study_command
+from conftest import ROOT, SMALL
 
 from guiding import artifacts as A
 from guiding.cli import main as guiding
@@ -36,11 +36,8 @@ NOT_ARTIFACTS = (
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("audited")
-    done = subprocess.run(small_study_command(workdir, "--cores", "2"), capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stderr[-4000:]
-    return workdir
+def run(small_study):
+    return small_study
 
 
 def audit(capsys, workdir: Path, *args: str) -> tuple[int, str]:

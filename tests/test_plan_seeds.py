@@ -81,9 +81,17 @@ def test_one_seed_gives_an_items_only_interval(tmp_path):
     results = tmp_path / "results"
     write_graded(results, "stage2-hard-mid-er90", 42, [i < 20 for i in range(ITEMS)])
     write_graded(results, "stage2-hard-weak-er90", 42, [i < 18 for i in range(ITEMS)])
+    # A one-seed findings table labels its verdicts: "inconclusive (items only)" is inconclusive.
     findings = pd.DataFrame(
-        [{"finding": 2, "benchmark": "hard", "a": "hard-mid-er90", "b": "hard-weak-er90", "verdict": "inconclusive"}]
-    )
-    row = plan_table(findings, results, {"hard": "eval_hard"}, half_width=5, power=0.8, confidence=0.95).iloc[0]
+        [
+            {"finding": 2, "benchmark": "hard", "a": "hard-mid-er90", "b": "hard-weak-er90",
+             "verdict": "inconclusive (items only)"},
+            {"finding": 2, "benchmark": "hard", "a": "hard-weak-er90", "b": "hard-mid-er90",
+             "verdict": "refuted (items only)"},
+        ]
+    )  # fmt: skip
+    (row,) = [r for _, r in plan_table(findings, results, {"hard": "eval_hard"}, half_width=5, power=0.8,
+                                       confidence=0.95).iterrows()]  # fmt: skip
+    assert row["a"] == "hard-mid-er90"
     assert row["t_scope"] == "items only" and row["seeds_for_±5"] == "2 (to measure)"
     assert not math.isnan(row["t_low"])

@@ -9,11 +9,14 @@ import pytest
 
 from guiding import artifacts as A
 from guiding.config import canonical, claimed_comparisons, stage2_runs
+from guiding.core.calibration import read_summary
 from guiding.core.io import write_json, write_jsonl
 from guiding.core.statistics import wilson_interval
 from guiding.report.data_tables import data_sets_table, teachers_table
-from guiding.report.findings import build_findings, findings_table, verdict
+from guiding.report.findings import build_findings, findings_caption, findings_table
 from guiding.report.result_tables import build_tables, interval_caption, result_tables
+
+T_975 = {1: 12.706205, 2: 4.302653, 19: 2.093024}  # t(0.975, df)
 
 CONFIG = {
     "teachers": {
@@ -223,14 +226,17 @@ def test_with_two_seeds_a_row_holds_their_mean_each_seed_and_an_interval_over_bo
     assert row["hard_seed42_%"] == 75 and row["hard_seed7_%"] == 45 and row["hard_acc_%"] == 60
     assert row["hard_seed_sd"] == pytest.approx(30 / 2**0.5)
     assert row["easy_acc_%"] == 40 and row["hard_n"] == 20
-    # The seeds disagree by 30 points: the interval is wider than the items' alone would be.
+    # The t interval over the two per-seed accuracies: 60 +- t(0.975, 1) x 30/sqrt(2) / sqrt(2) = 60 +- 190.6,
+    # cut to 0-100; far wider than the items' alone (Wilson over the 40 answers).
     wilson_low, wilson_high = wilson_interval(24, 40, 0.95)
-    assert row["hard_ci_low"] < row["hard_acc_%"] < row["hard_ci_high"]
-    assert row["hard_ci_high"] - row["hard_ci_low"] > 100 * (wilson_high - wilson_low)
+    assert (row["hard_ci_low"], row["hard_ci_high"]) == (0, 100)
+    assert 100 * (wilson_high - wilson_low) < 30
     # The baseline is replicated like every run: each seed's stage 1 has its column and the spread shows.
     base = sweep.loc[A.BASELINE]
     assert (base["hard_seed42_%"], base["hard_seed7_%"], base["hard_acc_%"]) == (5, 15, 10)
     assert base["hard_seed_sd"] == pytest.approx(10 / 2**0.5)
+    # 10 +- 12.706 x 5 = [-53.5, 73.5]: the low end cut at 0.
+    assert (base["hard_ci_low"], base["hard_ci_high"]) == pytest.approx((0, 10 + T_975[1] * 5), abs=1e-4)
 
 
 def result_outputs(root) -> dict[str, str]:
@@ -256,108 +262,233 @@ def test_tables_over_seeds_are_byte_identical_when_rebuilt(two_seed_files, tmp_p
         )
     for a, b in zip(*written):
         assert open(a, "rb").read() == open(b, "rb").read(), a
-    assert "two-level bootstrap over seeds and items (2000 resamples" in open(written[0][1]).read()
+    assert "t interval over the per-seed accuracies" in open(written[0][1]).read()
+    assert "Holm's step-down adjustment" in open(written[0][-1]).read()
 
 
-def test_a_verdict_needs_the_whole_interval_on_one_side():
-    assert verdict(0.5, 9.0) == "holds"
-    assert verdict(-9.0, -0.5) == "refuted"
-    assert verdict(0.0, 9.0) == verdict(-3.0, 3.0) == verdict(0.0, 0.0) == "inconclusive"
-
-
-# Findings from 40 items and two seeds, where each claim's outcome is known by construction:
-# {run: (items correct at seed 42, at seed 7)} as sets of item indices.
-FINDING_ITEMS = {
-    "hard-main-er90": (range(0, 30), range(0, 28)),
-    "subtask-main-er0": (range(0, 5), range(0, 6)),  # finding 1: 25 and 22 items behind: holds
-    "hard-weak-er90": (range(2, 32), range(0, 32)),  # finding 2: 0 and -4 items: inconclusive
-    "combo-mix": (range(0, 10), range(0, 12)),  # finding 3 vs hard alone: -20 and -16 items: refuted
-    "hard-main-er90-2x": (range(0, 10), range(2, 12)),  # finding 3 vs more epochs: 0 and +2: inconclusive
+# Findings from 40 items and three seeds, with every claim's numbers computed by hand: {run:
+# items correct at seeds 42, 7, 1}, always the first ones (so a - b is the difference of the counts).
+FINDING_SEEDS = [42, 7, 1]
+FINDING_CONFIG = {**CONFIG, "replicates": {"seeds": FINDING_SEEDS}}
+FINDING_COUNTS = {
+    A.BASELINE: (1, 1, 1),
+    "subtask-main-er0": (5, 6, 5),  # finding 0: +4, +5, +4 items
+    "hard-main-er90": (30, 28, 27),  # finding 1: +25, +22, +22 items
+    "hard-weak-er90": (30, 32, 25),  # finding 2 (main vs weak): 0, -4, +2 items
+    "combo-mix": (10, 12, 9),  # finding 3 vs hard alone: -20, -16, -18 items
+    "hard-main-er90-2x": (8, 8, 6),  # finding 3 vs more epochs: +2, +4, +3 items
 }
 
 
-def test_findings_pair_seeds_and_items_and_give_holds_inconclusive_and_refuted(tmp_path):
+def write_findings_files(root, counts=FINDING_COUNTS, seeds=FINDING_SEEDS) -> list[str]:
+    """Graded files of ``counts`` on eval_hard and the complement on eval_easy (every answer flipped)."""
+    graded = []
+    for run, by_seed in counts.items():
+        for seed, right in zip(seeds, by_seed):
+            graded.append(write_graded(root, run, seed, "eval_hard", first(right, 40)))
+            graded.append(write_graded(root, run, seed, "eval_easy", [not c for c in first(right, 40)]))
+    return graded
+
+
+def p_two_sided_df2(t: float) -> float:
+    """Student's t with 2 degrees of freedom has a closed form: P(|T| > t) = 1 - t / sqrt(2 + t^2)."""
+    return 1 - abs(t) / math.sqrt(2 + t * t)
+
+
+def t_quantile_df2(p: float) -> float:
+    """Its inverse: the p quantile of t(2) is (2p - 1) sqrt(2 / (1 - (2p - 1)^2))."""
+    return (2 * p - 1) * math.sqrt(2 / (1 - (2 * p - 1) ** 2))
+
+
+def test_findings_give_t_intervals_holm_adjusted_verdicts_and_intervals_that_agree_with_them(tmp_path):
     # The teachers listed weak first: finding 2 still puts the lower measured step-wise ER first.
     sets = {**CONFIG["sets"], "teacher_comparison": {"error_rate": 90, "teachers": ["weak", "main"]}}
-    config = {**TWO_SEEDS, "sets": sets}
-    graded = []
-    for run, by_seed in FINDING_ITEMS.items():
-        for seed, items in zip(SEEDS, by_seed):
-            correct = [i in items for i in range(40)]
-            graded.append(write_graded(tmp_path, run, seed, "eval_hard", correct))
-            graded.append(write_graded(tmp_path, run, seed, "eval_easy", [not c for c in correct]))
-    # Stage 1 at each seed: one item right, so clean subtasks beat it by 4 and 5 items.
-    for bench, correct in (("eval_hard", [i < 1 for i in range(40)]), ("eval_easy", [i >= 1 for i in range(40)])):
-        graded += [write_graded(tmp_path, A.BASELINE, seed, bench, correct) for seed in SEEDS]
-    table = build_findings(graded, write_set_stats(tmp_path), config, BENCHES)
+    config = {**FINDING_CONFIG, "sets": sets}
+    table = build_findings(write_findings_files(tmp_path), write_set_stats(tmp_path), config, BENCHES)
     assert list(table["benchmark"]) == ["hard"] * 5 + ["easy"] * 5  # the headline benchmark first
+    assert list(table.columns) == [
+        *["finding", "claim", "benchmark", "a", "b", "a_stepwise_ER_%", "b_stepwise_ER_%", "a_acc_%", "b_acc_%"],
+        *["diff_pts", "ci_low", "ci_high", "p_value", "p_holm", "adj_ci_low", "adj_ci_high"],
+        *["seeds", "n", "diff_by_seed", "scope", "verdict"],
+    ]
+    hard = table[table["benchmark"] == "hard"].set_index("b")
     premise = table.iloc[0]
     assert (premise["finding"], premise["a"], premise["b"]) == (0, "subtask-main-er0", A.BASELINE)
     assert premise["b_acc_%"] == pytest.approx(2.5) and math.isnan(premise["b_stepwise_ER_%"])
-    assert premise["diff_by_seed"] == "42: +10.0; 7: +12.5" and (premise["seeds"], premise["n"]) == (2, 40)
-    assert premise["ci_low"] > 0 and premise["verdict"] == "holds"
-    hard = table[table["benchmark"] == "hard"].set_index("b")
-    one = hard.loc["subtask-main-er0"]
-    assert (one["finding"], one["a"]) == (1, "hard-main-er90")
-    assert one["a_acc_%"] == pytest.approx(100 * 58 / 80) and one["b_acc_%"] == pytest.approx(100 * 11 / 80)
-    assert one["diff_pts"] == pytest.approx(100 * 47 / 80) and one["diff_by_seed"] == "42: +62.5; 7: +55.0"
-    assert one["ci_low"] > 30 and one["verdict"] == "holds"
+    assert premise["diff_by_seed"] == "42: +10.0; 7: +12.5; 1: +10.0" and (premise["seeds"], premise["n"]) == (3, 40)
     two = hard.loc["hard-weak-er90"]
     assert (two["finding"], two["a"], two["a_stepwise_ER_%"], two["b_stepwise_ER_%"]) == (2, "hard-main-er90", 11, 40)
-    assert two["diff_pts"] == pytest.approx(-5.0) and two["diff_by_seed"] == "42: +0.0; 7: -10.0"
-    assert two["ci_low"] < 0 < two["ci_high"] and two["verdict"] == "inconclusive"
-    alone = hard.loc["hard-main-er90"]
-    assert (alone["finding"], alone["a"], alone["claim"]) == (3, "combo-mix", "hard + subtasks beats hard alone")
-    assert alone["diff_pts"] == pytest.approx(-45.0) and alone["ci_high"] < -25 and alone["verdict"] == "refuted"
+    one = hard.loc["subtask-main-er0"]
+    assert one["a_acc_%"] == pytest.approx(100 * 85 / 120) and one["b_acc_%"] == pytest.approx(100 * 16 / 120)
+
+    # By hand, in points (an item is 2.5): per-seed differences -> mean, SE = SD / sqrt(3), t = mean / SE.
+    per_seed = {
+        A.BASELINE: (10.0, 12.5, 10.0),  # finding 0
+        "subtask-main-er0": (62.5, 55.0, 55.0),  # finding 1
+        "hard-weak-er90": (0.0, -10.0, 5.0),  # finding 2
+        "hard-main-er90": (-50.0, -40.0, -45.0),  # finding 3 vs hard alone
+        "hard-main-er90-2x": (5.0, 10.0, 7.5),  # finding 3 vs more epochs
+    }
+    mean = {b: sum(d) / 3 for b, d in per_seed.items()}
+    se = {b: math.sqrt(sum((x - mean[b]) ** 2 for x in d) / 2) / math.sqrt(3) for b, d in per_seed.items()}
+    p = {b: p_two_sided_df2(mean[b] / se[b]) for b in per_seed}
+    # p: 0.0059 (t = 13), 0.0019 (t = 23), 0.742, 0.0041 (t = 15.6), 0.0351 (t = 5.2). Holm in order
+    # of p: x5, x4, x3, x2 (then the running maximum), x1.
+    holm = {
+        "subtask-main-er0": 5 * p["subtask-main-er0"],
+        "hard-main-er90": 4 * p["hard-main-er90"],
+        A.BASELINE: 3 * p[A.BASELINE],
+        "hard-main-er90-2x": 2 * p["hard-main-er90-2x"],
+        "hard-weak-er90": p["hard-weak-er90"],
+    }
+    assert sorted(holm, key=p.get) == list(holm) and sorted(holm.values()) == list(holm.values())
+    for b in per_seed:
+        row = hard.loc[b]
+        assert row["diff_pts"] == pytest.approx(mean[b])
+        half = T_975[2] * se[b]
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((mean[b] - half, mean[b] + half), abs=1e-4)
+        assert row["p_value"] == pytest.approx(p[b], rel=1e-5) and row["p_holm"] == pytest.approx(holm[b], rel=1e-5)
+        # The adjusted interval: the t interval at 1 - 0.05 x p / p_holm.
+        adjusted_half = t_quantile_df2(1 - 0.05 * p[b] / holm[b] / 2) * se[b]
+        assert (row["adj_ci_low"], row["adj_ci_high"]) == pytest.approx(
+            (mean[b] - adjusted_half, mean[b] + adjusted_half), abs=1e-4
+        )
+        assert row["scope"] == "seeds"
+    verdicts = {b: hard.loc[b, "verdict"] for b in per_seed}
+    assert verdicts == {
+        A.BASELINE: "holds",
+        "subtask-main-er0": "holds",
+        "hard-weak-er90": "inconclusive",
+        "hard-main-er90": "refuted",
+        # p = 0.035 alone would decide it (its unadjusted interval lies above 0); Holm's 0.070 does not.
+        "hard-main-er90-2x": "inconclusive",
+    }
     epochs = hard.loc["hard-main-er90-2x"]
-    assert epochs["claim"] == "hard + subtasks beats hard with more epochs" and epochs["verdict"] == "inconclusive"
-    assert (epochs["seeds"], epochs["n"]) == (2, 40)
-    # On the easy benchmark every answer is flipped, so every difference changes sign.
+    assert epochs["ci_low"] > 0 and epochs["p_value"] < 0.05 < epochs["p_holm"] and epochs["adj_ci_low"] < 0
+    # Where Holm leaves p as it is (the largest p), the adjusted interval is the unadjusted one.
+    assert (two["adj_ci_low"], two["adj_ci_high"]) == pytest.approx((two["ci_low"], two["ci_high"]))
+    # On the easy benchmark every answer is flipped: the same p-values, every difference and verdict mirrored.
     easy = table[table["benchmark"] == "easy"].set_index("b")
     assert easy.loc["subtask-main-er0", "diff_pts"] == pytest.approx(-one["diff_pts"])
+    assert list(easy["p_holm"]) == pytest.approx(list(hard["p_holm"]))
     assert easy.loc["subtask-main-er0", "verdict"] == "refuted" and easy.loc["hard-main-er90", "verdict"] == "holds"
+    # In every row the adjusted interval excludes 0 exactly when the verdict is decided.
+    for _, row in table.iterrows():
+        decided = row["verdict"] != "inconclusive"
+        assert decided == (row["p_holm"] < 0.05) == (row["adj_ci_low"] > 0 or row["adj_ci_high"] < 0)
+        assert row["adj_ci_low"] <= row["ci_low"] and row["ci_high"] <= row["adj_ci_high"]
+
+
+def test_a_family_is_one_benchmark(tmp_path):
+    """Holm adjusts within a benchmark: with one benchmark only, the hard rows are the same numbers."""
+    config = {**FINDING_CONFIG, "evaluation": {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}}
+    graded = [g for g in write_findings_files(tmp_path) if "eval_hard" in g]
+    alone = build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"])
+    both = build_findings(write_findings_files(tmp_path), write_set_stats(tmp_path), FINDING_CONFIG, BENCHES)
+    assert list(alone["p_holm"]) == pytest.approx(list(both[both["benchmark"] == "hard"]["p_holm"]))
+
+
+def test_identical_replicates_give_a_point_and_no_division_by_zero(tmp_path):
+    """Where both settings answer alike at every seed the interval is the point (p = 0 or 1)."""
+    counts = {run: (10, 10, 10) for run in FINDING_COUNTS}
+    counts["hard-main-er90"] = (30, 30, 30)  # findings 1 and 2: +20 items at every seed; finding 3: -20
+    evaluation = {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}
+    config = {**FINDING_CONFIG, "evaluation": evaluation}
+    graded = [g for g in write_findings_files(tmp_path, counts) if "eval_hard" in g]
+    table = build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"]).set_index("b")
+    one, alone, premise = table.loc["subtask-main-er0"], table.loc["hard-main-er90"], table.loc[A.BASELINE]
+    assert (one["ci_low"], one["adj_ci_low"], one["adj_ci_high"], one["p_value"], one["p_holm"]) == (50, 50, 50, 0, 0)
+    assert one["verdict"] == "holds" and alone["verdict"] == "refuted"
+    assert (premise["adj_ci_low"], premise["adj_ci_high"], premise["p_holm"], premise["verdict"]) == (
+        0,
+        0,
+        1,
+        "inconclusive",
+    )
 
 
 def test_findings_refuse_settings_trained_with_other_seeds(tmp_path):
-    graded = [write_graded(tmp_path, run, 42, "eval_hard", first(5)) for run in [A.BASELINE, *FINDING_ITEMS]]
+    graded = [write_graded(tmp_path, run, 42, "eval_hard", first(5)) for run in FINDING_COUNTS]
     graded.append(write_graded(tmp_path, "subtask-main-er0", 7, "eval_hard", first(5)))
     config = {**TWO_SEEDS, "evaluation": {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}}
     with pytest.raises(ValueError, match="different seeds"):
         build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"])
 
 
-def test_stage1_is_paired_by_seed_and_a_missing_stage1_seed_is_an_error(tmp_path):
-    """Each replicate's stage 2 is compared with the stage 1 it started from."""
+def test_one_seed_gives_items_only_verdicts_labelled_so(tmp_path):
+    """Each replicate's stage 2 is compared with the stage 1 it started from; with one seed the
+    interval is over the items and the verdict says so."""
     graded = [write_graded(tmp_path, A.BASELINE, 1, "eval_hard", first(2, 40))]
-    graded += [write_graded(tmp_path, run, 1, "eval_hard", first(10, 40)) for run in FINDING_ITEMS]
+    runs = [run for run in FINDING_COUNTS if run != A.BASELINE]
+    graded += [write_graded(tmp_path, run, 1, "eval_hard", first(10, 40)) for run in runs]
     evaluation = {**CONFIG["evaluation"], "benchmarks": {"eval_hard": {"label": "hard"}}}
     config = {**CONFIG, "replicates": {"seeds": [1]}, "evaluation": evaluation}
-    premise = build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"]).iloc[0]
+    table = build_findings(graded, write_set_stats(tmp_path), config, ["eval_hard"])
+    premise = table.iloc[0]
     assert (premise["finding"], premise["b"], premise["seeds"]) == (0, A.BASELINE, 1)
-    assert premise["diff_by_seed"] == "1: +20.0" and premise["verdict"] == "holds"
+    # 8 of 40 items +1, the rest 0: mean 0.2, SD over the items sqrt((8 x 0.8^2 + 32 x 0.2^2) / 39), 39 df.
+    sd = math.sqrt((8 * 0.8**2 + 32 * 0.2**2) / 39)
+    assert premise["ci_high"] - premise["diff_pts"] == pytest.approx(100 * 2.022691 * sd / math.sqrt(40), abs=1e-3)
+    assert premise["diff_by_seed"] == "1: +20.0" and premise["scope"] == "items only"
+    assert premise["verdict"] == "holds (items only)"
+    assert set(table["scope"]) == {"items only"} and set(table["verdict"][1:]) == {"inconclusive (items only)"}
+    caption = findings_caption(config, ["eval_hard"])
+    assert "this table has one training seed, so every verdict covers the items only" in caption
+    assert "this table has one training seed" not in findings_caption(FINDING_CONFIG, BENCHES)
     stage1_of_another_seed = [write_graded(tmp_path, A.BASELINE, 42, "eval_hard", first(2, 40)), *graded[1:]]
     with pytest.raises(ValueError, match="different seeds"):
         build_findings(stage1_of_another_seed, write_set_stats(tmp_path), config, ["eval_hard"])
 
 
+def test_the_caption_quotes_the_measured_calibration_from_its_file(tmp_path):
+    summary = read_summary()
+    caption = findings_caption(FINDING_CONFIG, BENCHES)
+    for row in summary["highest_false_verdict_rate"]:
+        assert f"{100 * row['t_interval']:.1f}% at {row['seeds']} seeds" in caption
+    assert f"({summary['studies_per_grid_point']} per grid point" in caption
+    assert f"RNG seed {summary['rng_seed']}" in caption and f"at commit {summary['commit'][:7]}" in caption
+    # Other numbers in the file: other numbers in the caption (nothing of them is written in the code).
+    made_up = {
+        **summary,
+        "highest_false_verdict_rate": [{"seeds": 4, "t_interval": 0.0432, "bootstrap": 0.2}],
+        "studies_per_grid_point": 1234,
+        "rng_seed": 99,
+        "commit": "abcdef0123",
+        "dirty": True,
+    }
+    caption = findings_caption(FINDING_CONFIG, BENCHES, calibration=made_up)
+    assert "4.3% at 4 seeds" in caption and "(1234 per grid point" in caption and "RNG seed 99" in caption
+    assert "at commit abcdef0 with uncommitted changes" in caption
+    assert "t(1 - α/2, seeds - 1)" in caption and "Holm" in caption and "(items only)" in caption
+    # The table's Markdown carries the caption with the file's values.
+    out = {x.replace(".", "_"): str(tmp_path / f"findings.{x}") for x in A.TABLE_FORMATS}
+    findings_table(graded=write_findings_files(tmp_path), set_stats=write_set_stats(tmp_path), config=FINDING_CONFIG,
+                   benchmarks=BENCHES, **out)  # fmt: skip
+    row = summary["highest_false_verdict_rate"][0]
+    assert f"{100 * row['t_interval']:.1f}% at {row['seeds']} seeds" in open(out["md"]).read()
+
+
 def test_the_summary_prints_the_headline_verdicts(tmp_path, capsys):
     from guiding.report.summary import main
 
-    graded = []
-    for run, by_seed in FINDING_ITEMS.items():
-        for seed, items in zip(SEEDS, by_seed):
-            for bench in ("eval_hard", "eval_easy"):
-                graded.append(write_graded(tmp_path, run, seed, bench, [i in items for i in range(40)]))
-    for bench in ("eval_hard", "eval_easy"):
-        graded += [write_graded(tmp_path, A.BASELINE, seed, bench, first(0, 40)) for seed in SEEDS]
     results = tmp_path / "results"
     out = {x.replace(".", "_"): str(results / "tables" / f"findings.{x}") for x in A.TABLE_FORMATS}
-    findings_table(graded=graded, set_stats=write_set_stats(tmp_path), config=TWO_SEEDS, benchmarks=BENCHES, **out)
+    findings_table(
+        graded=write_findings_files(tmp_path),
+        set_stats=write_set_stats(tmp_path),
+        config=FINDING_CONFIG,
+        benchmarks=BENCHES,
+        **out,
+    )
     assert main(str(results)) == 0
     printed = capsys.readouterr().out
-    assert "(1) hard-main-er90 vs subtask-main-er0: +58.8 points" in printed and printed.count("(3) combo-mix") == 2
-    assert "(0) subtask-main-er0 vs stage1: +13.8 points" in printed
-    assert "refuted" in printed and printed.count(" over 2 seed(s): ") == 5  # the headline benchmark's rows only
+    # Finding 1: +57.5 [46.7, 68.3] unadjusted; the line shows the Holm-adjusted interval of its verdict.
+    with open(out["csv"]) as f:
+        one = next(r for r in csv.DictReader(f) if r["finding"] == "1")
+    line = f"(1) hard-main-er90 vs subtask-main-er0: +57.5 points [{float(one['adj_ci_low']):+.1f}, "
+    assert line in printed and float(one["adj_ci_low"]) < float(one["ci_low"]) and printed.count("(3) combo-mix") == 2
+    assert "(0) subtask-main-er0 vs stage1: +10.8 points" in printed and "Holm-adjusted" in printed
+    assert "refuted" in printed and printed.count(" over 3 seed(s): ") == 5  # the headline benchmark's rows only
 
 
 def test_benchmarks_come_in_the_order_the_rule_passes_not_in_the_params_sorted_order(files):
@@ -462,8 +593,9 @@ def test_evaluation_seeds_are_averaged_per_item_so_the_interval_sees_how_items_a
     # Every item scores 0.5 in the split model: nothing varies between items, the interval is a point;
     # the same model's 40 verdicts pooled as independent items would have given the wide interval below.
     assert (split["hard_ci_low"], split["hard_ci_high"]) == (50, 50)
-    # Items right at both seeds or at neither: the item sample's luck shows, wider than 20 points.
-    assert same["hard_ci_low"] < 40 and same["hard_ci_high"] > 60
+    # Items right at both seeds or at neither: the t interval over the 20 items, 50 +- t(0.975, 19) x SD / sqrt(20).
+    half = 100 * T_975[19] * math.sqrt(20 * 0.25 / 19) / math.sqrt(20)
+    assert (same["hard_ci_low"], same["hard_ci_high"]) == pytest.approx((50 - half, 50 + half), abs=1e-3)
     base = sweep.loc[A.BASELINE]  # 11/20 at seed 1, 9/20 at seed 2
     assert (base["hard_eval1_%"], base["hard_eval2_%"], base["hard_acc_%"]) == pytest.approx((55, 45, 50))
     assert base["hard_eval_seed_sd"] == pytest.approx(10 / 2**0.5) and base["hard_seed42_%"] == 50
@@ -474,7 +606,7 @@ def test_evaluation_seeds_are_averaged_per_item_so_the_interval_sees_how_items_a
 
 def test_findings_compare_the_per_item_means_over_evaluation_seeds(tmp_path):
     graded = []
-    for run in [A.BASELINE, *FINDING_ITEMS]:
+    for run in FINDING_COUNTS:
         for bench in ("eval_hard", "eval_easy"):
             if run == "hard-main-er90":  # 30 of 40 items right at seed 1, 20 at seed 2: 62.5% in all
                 by_seed = {1: [i < 30 for i in range(40)], 2: [i < 20 for i in range(40)]}
@@ -484,7 +616,7 @@ def test_findings_compare_the_per_item_means_over_evaluation_seeds(tmp_path):
     table = build_findings(graded, write_set_stats(tmp_path), SAMPLED, BENCHES)
     one = table[(table["benchmark"] == "hard") & (table["finding"] == 1)].iloc[0]
     assert one["a_acc_%"] == pytest.approx(62.5) and one["diff_pts"] == pytest.approx(50.0)
-    assert one["seeds"] == 1 and one["n"] == 40 and one["verdict"] == "holds"
+    assert one["seeds"] == 1 and one["n"] == 40 and one["verdict"] == "holds (items only)"
 
 
 def test_the_report_layout_lists_the_findings_first_and_labels_results_by_benchmark_and_setting():

@@ -31,9 +31,13 @@ from guiding.core.verdicts import (
     ITEMS_ONLY,
     REFUTED,
     SEEDS,
+    adjusted_t_interval,
     holm_adjust,
+    holm_confidence,
+    labelled,
     per_seed_t_interval,
     plan_seeds,
+    unlabelled,
     verdict_of,
 )
 
@@ -155,6 +159,38 @@ def test_holm_adjusts_step_down_and_monotone():
     assert holm_adjust([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5])
     assert holm_adjust([0.3, 0.3]) == pytest.approx([0.6, 0.6])
     assert holm_adjust([0.9, 0.001]) == pytest.approx([0.9, 0.002])
+
+
+def test_the_holm_interval_excludes_0_exactly_when_the_adjusted_p_decides():
+    diff = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0]], dtype=float)  # per-seed 0.25, 0.5, 0.75
+    interval = per_seed_t_interval(diff, 0.8)  # t = 0.5 / (0.25 / sqrt(3)) = sqrt(12), 2 df: p = 0.074
+    assert interval.low > 0 and interval.p_value == pytest.approx(1 - math.sqrt(12 / 14))
+    # p_adj = 2p = 0.148 < 0.2: still decided; the interval at 1 - 0.2 x p / p_adj = 0.9, t(0.95, 2) = 2.920.
+    twice = adjusted_t_interval(diff, interval, 2 * interval.p_value, 0.2)
+    assert holm_confidence(interval.p_value, 2 * interval.p_value, 0.2) == pytest.approx(0.9)
+    half = 2.919986 * 0.25 / math.sqrt(3)
+    assert (twice.low, twice.high) == pytest.approx((0.5 - half, 0.5 + half))
+    assert 0 < twice.low < interval.low and twice.p_value == 2 * interval.p_value and verdict_of(twice, 0.2) == HOLDS
+    # p_adj = 4p = 0.297 > 0.2: not decided, and the interval now reaches below 0.
+    four = adjusted_t_interval(diff, interval, 4 * interval.p_value, 0.2)
+    assert four.low < 0 < four.high and verdict_of(four, 0.2) == INCONCLUSIVE
+    # Exactly at alpha the interval touches 0.
+    edge = adjusted_t_interval(diff, interval, 0.2, 0.2)
+    assert edge.low == pytest.approx(0, abs=1e-9) and verdict_of(edge, 0.2) == INCONCLUSIVE
+    # p_adj = p: the unadjusted interval.
+    assert adjusted_t_interval(diff, interval, interval.p_value, 0.2) == interval
+    # Identical replicates: the interval is the point, p = 0, and Holm keeps 0: no division by zero.
+    same = np.tile([1.0, 1.0, 0.0, 0.0], (3, 1))
+    point = per_seed_t_interval(same)
+    assert (point.low, point.high, point.p_value) == (0.5, 0.5, 0.0) and holm_confidence(0.0, 0.0, 0.05) == 0.95
+    assert adjusted_t_interval(same, point, 0.0, 0.05) == point
+    with pytest.raises(ValueError, match="below the p-value"):
+        holm_confidence(0.2, 0.1, 0.05)
+
+
+def test_a_one_seed_verdict_carries_its_label():
+    assert labelled(HOLDS, SEEDS) == "holds" and labelled(REFUTED, ITEMS_ONLY) == "refuted (items only)"
+    assert unlabelled("inconclusive (items only)") == INCONCLUSIVE == unlabelled("inconclusive")
 
 
 def test_plan_seeds_on_a_known_spread():

@@ -60,10 +60,8 @@ def planned_jobs(output: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("study")
-    snakemake(workdir, "--cores", "2")
-    return workdir
+def run(small_study):
+    return small_study  # shared with other modules: dry runs and reads only
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -128,7 +126,7 @@ EXTRA_PLANNED_FOR_A_NEW_SET = {
 }
 
 
-def test_adding_a_seed_plans_exactly_the_new_seeds_runs(run, tmp_path):
+def test_adding_a_seed_plans_exactly_the_new_seeds_replicate(run, tmp_path):
     config = yaml.safe_load(SMALL.read_text())
     config["replicates"] = {"seeds": [42, 1]}  # the finished study trained seed 42
     changed = tmp_path / "seeds.yaml"
@@ -136,9 +134,10 @@ def test_adding_a_seed_plans_exactly_the_new_seeds_runs(run, tmp_path):
     output = snakemake(run, "-n", configfile=changed)
     runs = len(stage2_runs(config))
     assert planned_jobs(output) == {
-        "train_stage2": runs,  # every stage-2 run once more, at seed 1; stage 1 and the data stay
-        "generate_predictions": runs,  # one job per model answers every benchmark
-        "grade_predictions": runs,
+        "train_stage1": 1,  # the new replicate's own stage 1 ...
+        "train_stage2": runs,  # ... and every stage-2 run from it; the data and seed 42's models stay
+        "generate_predictions": 1 + runs,  # one job per model answers every benchmark
+        "grade_predictions": 1 + runs,
         "result_tables": 1,
         "findings_table": 1,
         "all": 1,
@@ -151,9 +150,11 @@ def test_the_findings_table_gives_each_claim_a_verdict_from_its_interval(run):
     assert {r["benchmark"] for r in rows} == {"hard"}
     assert {int(r["finding"]) for r in rows} == {0, 1, 2, 3}
     for r in rows:
-        low, high = float(r["ci_low"]), float(r["ci_high"])
-        assert low <= high
-        assert r["verdict"] == ("holds" if low > 0 else "refuted" if high < 0 else "inconclusive")
+        # The verdict follows from the Holm-adjusted interval; the small config has one seed: items only.
+        low, high = float(r["adj_ci_low"]), float(r["adj_ci_high"])
+        assert low <= float(r["ci_low"]) <= float(r["ci_high"]) <= high and r["scope"] == "items only"
+        verdict = "holds" if low > 0 else "refuted" if high < 0 else "inconclusive"
+        assert r["verdict"] == f"{verdict} (items only)" and (verdict != "inconclusive") == (float(r["p_holm"]) < 0.05)
 
 
 def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):
@@ -170,9 +171,9 @@ def test_two_runs_from_clean_give_byte_identical_tables(run, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def report(run):
+def report(run, tmp_path_factory):
     """`snakemake --report` of the small study: one self-contained HTML file."""
-    path = run / "results" / "report.html"
+    path = tmp_path_factory.mktemp("report") / "report.html"
     snakemake(run, "--report", str(path))
     return path
 

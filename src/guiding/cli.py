@@ -2,8 +2,9 @@
 (guiding.estimate: what the LLM calls will cost) and ``guiding gpu-budget``
 (guiding.report.gpu_budget: what training and evaluation will take), ``guiding plan-seeds``
 (guiding.report.plan_seeds: the seeds an inconclusive comparison needs), ``guiding audit``
-(guiding.audit: a table's lineage, re-hashed and checked) and ``guiding crate`` (guiding.crate: the
-lineage as a Workflow Run RO-Crate)."""
+(guiding.audit: a table's lineage, re-hashed and checked), ``guiding crate`` (guiding.crate: the
+lineage as a Workflow Run RO-Crate) and ``guiding verdict-stability`` (guiding.report.stability: two
+runs' findings compared verdict by verdict)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     commands = parser.add_subparsers(dest="command", required=True)
     from . import audit, crate, estimate
     from .llm import serve
-    from .report import gpu_budget, plan_seeds
+    from .report import gpu_budget, plan_seeds, stability
 
     modules = {
         "serve": serve,
@@ -26,6 +27,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         "plan-seeds": plan_seeds,
         "audit": audit,
         "crate": crate,
+        "verdict-stability": stability,
     }
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))

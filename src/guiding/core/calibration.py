@@ -16,10 +16,27 @@ asked for. With ``shift`` 0 the two settings are exchangeable, so the true diffe
 from __future__ import annotations
 
 import functools
+import json
 import math
 from dataclasses import dataclass
+from importlib import resources
 
 from .student_t import t_quantile
+
+SUMMARY = "calibration_summary.json"
+"""The measured calibration that bench/verdict_calibration.py writes into this package and the
+findings table's caption quotes (``read_summary``)."""
+
+
+def read_summary() -> dict:
+    """The calibration summary of the package (``SUMMARY``): the highest false-verdict rate per
+    seed count, the grid, the studies per grid point, the RNG seed, the commit and the machine."""
+    path = resources.files(__package__) / SUMMARY
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: write it with `PYTHONPATH=src python bench/verdict_calibration.py`"
+        )
+    return json.loads(path.read_text())
 
 
 @dataclass(frozen=True)

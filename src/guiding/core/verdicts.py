@@ -15,7 +15,7 @@ interval is over the items only (``scope`` says so)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .student_t import nct_sf, t_quantile, t_sf
 
@@ -97,6 +97,37 @@ def holm_adjust(p_values) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
+
+
+def holm_confidence(p_value: float, adjusted_p: float, alpha: float) -> float:
+    """The confidence of the interval that goes with a Holm-adjusted p-value: 1 - alpha * p / p_adj.
+    Its t interval excludes 0 exactly when ``adjusted_p`` < ``alpha`` (a t interval at confidence c
+    excludes 0 iff p < 1 - c), and equals the unadjusted one where the adjustment leaves p as it
+    is. Holm's p_adj is at most m * p, so the confidence stays at most 1 - alpha / m. Where p = 0
+    (the replicates agree on every item, and the interval is the point at any confidence) Holm's
+    p_adj is 0 too: 1 - alpha."""
+    if not 0 <= p_value <= adjusted_p:
+        raise ValueError(f"an adjusted p-value ({adjusted_p}) below the p-value ({p_value}) or a negative one")
+    return 1 - alpha if adjusted_p == 0 else 1 - alpha * p_value / adjusted_p
+
+
+def adjusted_t_interval(diff, interval: TInterval, adjusted_p: float, alpha: float) -> TInterval:
+    """The t interval of ``diff`` (as ``per_seed_t_interval``) widened to agree with the
+    family-wise decision: at ``holm_confidence``, with ``adjusted_p`` as its p-value, so that it
+    excludes 0 exactly when ``verdict_of(interval, alpha, p_value=adjusted_p)`` decides."""
+    widened = per_seed_t_interval(diff, holm_confidence(interval.p_value, adjusted_p, alpha))
+    return replace(widened, p_value=adjusted_p)
+
+
+def labelled(verdict: str, scope: str) -> str:
+    """The verdict as a table shows it: with one seed (scope ``ITEMS_ONLY``) it carries the
+    label " (items only)", since it says nothing about another training draw."""
+    return verdict if scope == SEEDS else f"{verdict} ({scope})"
+
+
+def unlabelled(label: str) -> str:
+    """The verdict (holds, refuted, inconclusive) of a table's ``labelled`` one."""
+    return label.removesuffix(f" ({ITEMS_ONLY})")
 
 
 def verdict_of(interval: TInterval, alpha: float, p_value: float | None = None) -> str:

@@ -7,8 +7,9 @@ seed-level part (item luck taken out) and the within-seed SD of the per-item dif
 taking the observed spread (and, for power, the observed difference) as the truth: the fewest seeds
 whose t interval over per-seed means (guiding.core.verdicts) is expected to be at most
 ``--half-width`` points on each side, and the fewest that decide the sign of the observed difference
-with ``--power``. A comparison with the stage-1 baseline pairs its single model with every seed of
-the other setting, so its spread is that setting's alone (stage 1's own draw is not covered).
+with ``--power``. Each seed is a whole replicate (its own stage 1 and stage-2 runs), so the spread
+includes stage 1's draw and a comparison with stage 1 is paired by seed like any other. A verdict of
+a one-seed table ("inconclusive (items only)") counts as inconclusive.
 
     guiding plan-seeds [--results results] [--half-width 5] [--power 0.8] [--all]
 """
@@ -21,10 +22,9 @@ from pathlib import Path
 from ..artifacts import BASELINE, EVAL_SEED, stage2_model
 from ..config import load_config
 from ..core.io import read_jsonl
-from ..core.verdicts import per_seed_t_interval, plan_seeds
+from ..core.verdicts import INCONCLUSIVE, per_seed_t_interval, plan_seeds, unlabelled
 from .result_tables import correctness_matrix, item_scores
 
-INCONCLUSIVE = "inconclusive"
 MAX_SEEDS = 1000
 
 
@@ -73,7 +73,7 @@ def plan_table(
 
     rows = []
     for _, row in findings.iterrows():
-        if not everything and row["verdict"] != INCONCLUSIVE:
+        if not everything and unlabelled(row["verdict"]) != INCONCLUSIVE:
             continue
         bench = benches[row["benchmark"]]
         diff, seeds = comparison_matrix(results, row["a"], row["b"], bench)
@@ -152,5 +152,5 @@ def run(args: argparse.Namespace) -> None:
         f"seeds_for_±{args.half_width:g}: fewest seeds whose expected half-width is at most {args.half_width:g} "
         f"points; seeds_for_{args.power:.0%}_power: fewest seeds that decide the observed difference's sign with "
         f"{args.power:.0%} power if it were true (> 1000: more than 1000, or no difference observed). The seed "
-        "spread is estimated from the seeds built; stage 1's own draw is not in it."
+        "spread is estimated from the seeds built, each a whole replicate (stage 1 included)."
     )

@@ -1,6 +1,6 @@
 """Result tables and figures, per experiment: for each setting the mean accuracy over its training
-seeds, each seed's accuracy, n and a confidence interval (Wilson over the items for one seed, a
-two-level bootstrap over seeds and items for more)."""
+seeds, each seed's accuracy, n and a confidence interval (Wilson over the items for one seed, the
+t interval over the per-seed accuracies for more: ``guiding.core.verdicts``)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from ..artifacts import (
 )
 from ..core.io import read_jsonl
 from ..core.provenance import write_provenance
-from ..core.statistics import seed_item_bootstrap, wilson_interval
+from ..core.statistics import wilson_interval
 from ..core.tables import write_table
+from ..core.verdicts import per_seed_t_interval
 
 # {(model, bench): {training seed: {evaluation seed (None: greedy): {task_id: correct}}}}
 Graded = dict[tuple[str, str], dict[int, dict[int | None, dict[str, bool]]]]
@@ -65,12 +66,6 @@ def correctness_matrix(by_seed: dict[int, dict[str, float]], seeds: list[int]):
     return np.array([[by_seed[seed][item] for item in items] for seed in seeds], dtype=float)
 
 
-def bootstrap_settings(config: dict) -> dict:
-    """The bootstrap's confidence, resamples and RNG seed, as ``seed_item_bootstrap`` takes them."""
-    boot = config["evaluation"]["bootstrap"]
-    return {"confidence": config["evaluation"]["confidence"], "resamples": boot["resamples"], "rng_seed": boot["seed"]}
-
-
 def eval_seeds_of(by_seed: dict[int, dict[int | None, dict[str, bool]]]) -> list[int]:
     """The evaluation seeds of a setting (none under greedy decoding); every training seed has the same."""
     found = {tuple(sorted(s for s in by_eval_seed if s is not None)) for by_eval_seed in by_seed.values()}
@@ -82,9 +77,10 @@ def eval_seeds_of(by_seed: dict[int, dict[int | None, dict[str, bool]]]) -> list
 def accuracy(by_seed: dict[int, dict[int | None, dict[str, bool]]], config: dict) -> dict:
     """Mean accuracy (%) over the training and evaluation seeds, each training seed's (averaged over
     the evaluation seeds), their standard deviation, items per seed, and the interval: Wilson over
-    the items for one training and one evaluation seed, else the two-level bootstrap over training
-    seeds and items of the per-item means over the evaluation seeds. With several evaluation seeds
-    also each evaluation seed's accuracy (averaged over the training seeds) and their spread."""
+    the items for one training and one evaluation seed, else the t interval (``per_seed_t_interval``)
+    of the per-item means over the evaluation seeds: over the per-seed accuracies with 2+ training
+    seeds, over the items with one (items only), cut to 0-100%. With several evaluation seeds also
+    each evaluation seed's accuracy (averaged over the training seeds) and their spread."""
     import numpy as np
 
     seeds = sorted(by_seed)
@@ -94,7 +90,8 @@ def accuracy(by_seed: dict[int, dict[int | None, dict[str, bool]]], config: dict
     if len(seeds) == 1 and len(eval_seeds) <= 1:
         low, high = wilson_interval(int(matrix.sum()), matrix.shape[1], config["evaluation"]["confidence"])
     else:
-        low, high = seed_item_bootstrap(matrix, **bootstrap_settings(config))
+        interval = per_seed_t_interval(matrix, config["evaluation"]["confidence"])
+        low, high = max(0.0, interval.low), min(1.0, interval.high)  # an accuracy is a share
     out = {
         "acc": 100 * float(per_seed.mean()),
         "ci_low": 100 * low,
@@ -234,16 +231,15 @@ def build_tables(graded: list[str], set_stats: list[str], config: dict, runs: di
 def interval_caption(config: dict) -> str:
     """How the tables' intervals were computed, for their captions."""
     level = f"{config['evaluation']['confidence']:.0%}"
-    boot = config["evaluation"]["bootstrap"]
     return (
         f"Accuracy in %: the mean over the training seeds (each trains its own stage 1 and stage 2), "
         f"with each seed's value (`_seed<s>_%`) "
         f"and their standard deviation (`_seed_sd`); n is the items per seed. The {level} interval of a "
-        f"setting with one seed is the Wilson interval over its items; with more seeds it is a two-level "
-        f"bootstrap over seeds and items ({boot['resamples']} resamples; each draws the seeds with "
-        f"replacement, then the items with replacement, the same items for every drawn seed since all "
-        f"seeds answered the same items; percentile interval; RNG seed {boot['seed']}), so it covers "
-        f"the training variance as well as the item sample's." + eval_seed_caption(config)
+        "setting with one seed is the Wilson interval over its items; with more seeds it is the t interval "
+        "over the per-seed accuracies: mean ± t(1 - α/2, seeds - 1) × SD / √seeds, SD their standard "
+        "deviation (where they tie exactly, the item-level luck of a per-seed accuracy stands in for it), "
+        "cut to 0-100%. It covers new training draws (each seed a whole student pipeline) on these fixed "
+        "items, as the findings' intervals do (docs/verdicts.md)." + eval_seed_caption(config)
     )
 
 
@@ -260,7 +256,9 @@ def eval_seed_caption(config: dict, columns: bool = True) -> str:
         "seeds that answered right, and accuracies, differences and intervals are taken over these per-item "
         "scores: the decoding noise enters the intervals through them."
         + (
-            " With one training seed the interval is then the item bootstrap, not Wilson. `_eval<e>_%` is each "
+            " With one training seed the interval is then the t interval over these per-item scores (items - 1 "
+            "degrees of freedom; it covers the items and the decoding noise, not another training draw), not "
+            "Wilson. `_eval<e>_%` is each "
             "evaluation seed's accuracy (mean over training seeds) and `_eval_seed_sd` their standard deviation."
             if columns
             else ""
