@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from guiding.cli import main
+from guiding.core.verdicts import plan_seeds
 from guiding.report.plan_seeds import comparison_matrix, plan_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +56,11 @@ def test_the_plan_follows_from_the_per_seed_differences(results):
     assert mid["seeds_for_±5"] == "18"
     # Difference +20 with SD 10: the noncentral t reaches 80% power at 5 seeds (at 4: 0.75).
     assert mid["seeds_for_80%_power"] == "5"
+    # The table decides within the benchmark's family (3 comparisons here) at Holm's level, planned at
+    # Bonferroni's 0.05 / 3: more seeds than alone, as many as the planner gives at that level.
+    diff, _ = comparison_matrix(results, "hard-mid-er90", "hard-weak-er90", "eval_hard")
+    at_family_level = plan_seeds(diff, half_width=0.05, confidence=1 - 0.05 / 3).seeds_for_power
+    assert mid["seeds_for_80%_power_in_family"] == str(at_family_level) and at_family_level > 5
     # Stage 1 is paired by seed; both settings are identical at every seed, so there is no seed
     # spread: the interval is the point and 2 seeds decide it.
     main_er0 = table.iloc[1]
