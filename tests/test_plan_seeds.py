@@ -101,3 +101,21 @@ def test_one_seed_gives_an_items_only_interval(tmp_path):
     assert row["a"] == "hard-mid-er90"
     assert row["t_scope"] == "items only" and row["seeds_for_±5"] == "2 (to measure)"
     assert not math.isnan(row["t_low"])
+
+
+def test_the_cautious_count_plans_with_the_seed_sd_at_its_upper_confidence_bound(results):
+    from guiding.core.student_t import chi2_quantile
+    from guiding.core.verdicts import sd_upper_bound_scale
+
+    # Closed forms: chi-squared with 2 df has quantile -2 ln(1 - p); with 1 df, z(0.975)^2 at 0.95.
+    assert chi2_quantile(0.2, 2) == pytest.approx(-2 * math.log(0.8), rel=1e-9)
+    assert chi2_quantile(0.95, 1) == pytest.approx(1.959964**2, rel=1e-6)
+    assert sd_upper_bound_scale(3, 0.8) == pytest.approx(math.sqrt(2 / (-2 * math.log(0.8))), rel=1e-9)
+    findings = pd.read_csv(results / "tables" / "findings.csv")
+    mid = plan_table(findings, results, {"hard": "eval_hard"}, half_width=5, power=0.8, confidence=0.95).iloc[0]
+    # SD 10 over 3 seeds at its 80% upper bound: 21.2; at Bonferroni's 0.05 / 3, as the family count.
+    diff, _ = comparison_matrix(results, "hard-mid-er90", "hard-weak-er90", "eval_hard")
+    scale = sd_upper_bound_scale(3, 0.8)
+    cautious = plan_seeds(diff, half_width=0.05, confidence=1 - 0.05 / 3, sd_scale=scale).seeds_for_power
+    assert mid["seeds_for_80%_power_in_family_if_sd_at_upper_80%"] == str(cautious)
+    assert cautious > int(mid["seeds_for_80%_power_in_family"])

@@ -1,6 +1,6 @@
-"""Student's t and the noncentral t, by mpmath (already installed with sympy). Not scipy: with scipy
-installed, transformers imports it at every model load, which adds to every training and
-generation job's start-up."""
+"""Student's t, the noncentral t and the chi-squared quantile, by mpmath (already installed with
+sympy). Not scipy: with scipy installed, transformers imports it at every model load, which adds
+to every training and generation job's start-up."""
 
 from __future__ import annotations
 
@@ -42,3 +42,17 @@ def nct_sf(x: float, df: float, noncentrality: float) -> float:
         return density * mpmath.ncdf(noncentrality - x * mpmath.sqrt(v / df))
 
     return float(mpmath.quad(integrand, [0, df, mpmath.inf]))
+
+
+@functools.cache
+def chi2_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of the chi-squared distribution with ``df`` degrees of freedom."""
+    import mpmath
+
+    def cdf(x: float) -> float:
+        return float(mpmath.gammainc(df / 2, 0, x / 2, regularized=True))
+
+    high = float(df)
+    while cdf(high) < p:
+        high *= 2
+    return float(mpmath.findroot(lambda x: cdf(float(x)) - p, (0.0, high), solver="anderson"))

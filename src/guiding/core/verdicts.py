@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .student_t import nct_sf, t_quantile, t_sf
+from .student_t import chi2_quantile, nct_sf, t_quantile, t_sf
 
 HOLDS, REFUTED, INCONCLUSIVE = "holds", "refuted", "inconclusive"
 SEEDS, ITEMS_ONLY = "seeds", "items only"
@@ -164,11 +164,13 @@ def plan_seeds(
     power: float = 0.8,
     confidence: float = 0.95,
     max_seeds: int = 1000,
+    sd_scale: float = 1.0,
 ) -> SeedPlan:
     """How many seeds the comparison ``diff`` (seeds x items, at least 2 seeds) would need for a t
     interval of ``half_width`` (``diff``'s units) and for deciding the sign of its observed mean
     difference with probability ``power`` (the noncentral t, one-sided at the interval's level),
-    taking the observed per-seed spread as the truth."""
+    taking the observed per-seed spread, times ``sd_scale`` (e.g. to its upper confidence bound,
+    ``sd_upper_bound_scale``), as the truth."""
     import numpy as np
 
     diff = np.asarray(diff, dtype=float)
@@ -176,7 +178,7 @@ def plan_seeds(
     if seeds < 2:
         raise ValueError("the seed spread needs at least 2 seeds")
     per_seed = diff.mean(axis=1)
-    seed_sd = per_seed_sd(diff)
+    seed_sd = per_seed_sd(diff) * sd_scale
     residual = diff - per_seed[:, None]
     item_var = float((residual**2).sum() / (seeds * (items - 1)))
     # Item luck that differs between seeds puts item_luck_sd^2 into each per-seed mean's variance;
@@ -198,6 +200,13 @@ def plan_seeds(
     else:
         seeds_for_power = _fewest(lambda n: power_at(n) >= power, max_seeds) if mean != 0 else None
     return SeedPlan(seed_sd, seed_component_sd, math.sqrt(item_var), seeds_for_half_width, seeds_for_power)
+
+
+def sd_upper_bound_scale(seeds: int, confidence: float) -> float:
+    """What a per-seed SD from ``seeds`` seeds is multiplied by to give its one-sided upper
+    confidence bound at ``confidence`` (chi-squared with seeds - 1 degrees of freedom): with 3 seeds
+    the SD rests on 2 degrees of freedom, and the next seeds can show a spread several times larger."""
+    return math.sqrt((seeds - 1) / chi2_quantile(1 - confidence, seeds - 1))
 
 
 def _fewest(enough, max_seeds: int) -> int | None:

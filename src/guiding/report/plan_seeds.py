@@ -22,10 +22,11 @@ from pathlib import Path
 from ..artifacts import BASELINE, EVAL_SEED, stage2_model
 from ..config import load_config
 from ..core.io import read_jsonl
-from ..core.verdicts import INCONCLUSIVE, per_seed_t_interval, plan_seeds, unlabelled
+from ..core.verdicts import INCONCLUSIVE, per_seed_t_interval, plan_seeds, sd_upper_bound_scale, unlabelled
 from .result_tables import correctness_matrix, item_scores
 
 MAX_SEEDS = 1000
+SD_BOUND = 0.8  # the one-sided confidence of the seed SD's upper bound in the cautious count
 
 
 def _count(seeds: int | None) -> str:
@@ -93,8 +94,10 @@ def plan_table(
         }
         half_column, power_column = f"seeds_for_±{half_width:g}", f"seeds_for_{power:.0%}_power"
         family_column = f"{power_column}_in_family"
+        bound_column = f"{family_column}_if_sd_at_upper_{SD_BOUND:.0%}"
         if len(seeds) < 2:  # no seed spread to estimate: one more seed first
-            out.update({column: "2 (to measure)" for column in (half_column, power_column, family_column)})
+            columns = (half_column, power_column, family_column, bound_column)
+            out.update({column: "2 (to measure)" for column in columns})
         else:
             plan = plan_seeds(
                 diff, half_width=half_width / 100, power=power, confidence=confidence, max_seeds=MAX_SEEDS
@@ -104,6 +107,16 @@ def plan_table(
             # count is enough for the adjusted verdict too.
             family_alpha = (1 - confidence) / family_size[row["benchmark"]]
             in_family = plan_seeds(diff, half_width=1.0, power=power, confidence=1 - family_alpha, max_seeds=MAX_SEEDS)
+            # The same if the seeds' spread is as large as its upper bound: an SD from few seeds is
+            # itself uncertain (2 degrees of freedom at 3 seeds), and more seeds often show more.
+            cautious = plan_seeds(
+                diff,
+                half_width=1.0,
+                power=power,
+                confidence=1 - family_alpha,
+                max_seeds=MAX_SEEDS,
+                sd_scale=sd_upper_bound_scale(len(seeds), SD_BOUND),
+            )
             out.update(
                 {
                     "seed_sd_pts": 100 * plan.seed_sd,
@@ -112,6 +125,7 @@ def plan_table(
                     half_column: _count(plan.seeds_for_half_width),
                     power_column: _count(plan.seeds_for_power),
                     family_column: _count(in_family.seeds_for_power),
+                    bound_column: _count(cautious.seeds_for_power),
                 }
             )
         rows.append(out)
@@ -161,6 +175,7 @@ def run(args: argparse.Namespace) -> None:
         f"points; seeds_for_{args.power:.0%}_power: fewest seeds that decide the observed difference's sign with "
         f"{args.power:.0%} power if it were true (> 1000: more than 1000, or no difference observed), at the "
         "interval's own level; _in_family: the same at the level of the benchmark's family (1 - confidence over "
-        "its comparisons, Bonferroni's, which Holm's adjusted verdict never needs more than). The seed "
+        "its comparisons, Bonferroni's, which Holm's adjusted verdict never needs more than); _if_sd_at_upper_80%: "
+        "the same if the seed SD were at its one-sided 80% upper confidence bound. The seed "
         "spread is estimated from the seeds built, each a whole replicate (stage 1 included)."
     )
