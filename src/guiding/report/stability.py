@@ -47,24 +47,22 @@ def read_findings(results: Path):
     return table
 
 
-def _oriented(table):
-    """Rows keyed by (finding, benchmark, a, b) with a <= b: a pair that one run oriented the other
-    way round (finding 2 orients by the measured step-wise ER) has its sign and interval flipped."""
-    rows = {}
-    for _, row in table.iterrows():
-        row = row.to_dict()
-        if row["a"] > row["b"]:
-            row["a"], row["b"] = row["b"], row["a"]
-            row["diff_pts"] = -row["diff_pts"]
-            for low, high in INTERVALS.values():
-                if low in row:
-                    row[low], row[high] = -row[high], -row[low]
-            flip = {HOLDS: REFUTED, REFUTED: HOLDS}
-            word = decided(row["verdict"])
-            if word:
-                row["verdict"] = row["verdict"].replace(word, flip[word], 1)
-        rows[row["finding"], row["benchmark"], row["a"], row["b"]] = row
-    return rows
+def _rows(table) -> dict:
+    """The table's rows keyed by (finding, benchmark, the pair in either order)."""
+    return {(r["finding"], r["benchmark"], *sorted((r["a"], r["b"]))): r for r in table.to_dict(orient="records")}
+
+
+def _flipped(row: dict) -> dict:
+    """``row`` as b against a: finding 2 orients each pair by the step-wise ERs measured in its own
+    run, so the other run may state the same pair the other way round."""
+    row = {**row, "a": row["b"], "b": row["a"], "diff_pts": -row["diff_pts"]}
+    for low, high in INTERVALS.values():
+        if low in row:
+            row[low], row[high] = -row[high], -row[low]
+    word = decided(row["verdict"])
+    if word:
+        row["verdict"] = row["verdict"].replace(word, {HOLDS: REFUTED, REFUTED: HOLDS}[word], 1)
+    return row
 
 
 def compare_findings(first, second):
@@ -72,13 +70,13 @@ def compare_findings(first, second):
     whether they contradict and whether each estimate lies inside the other run's interval(s)."""
     import pandas as pd
 
-    one, two = _oriented(first), _oriented(second)
+    one, two = _rows(first), _rows(second)
     if set(one) != set(two):
         raise SystemExit(f"the runs compare different settings: only in one run {sorted(set(one) ^ set(two))}")
     rows = []
-    for key in one:  # the first run's order: the headline benchmark first
-        x, y = one[key], two[key]
-        row = dict(zip(KEY, key))
+    for key, x in one.items():  # the first run's order and orientation: the headline benchmark first
+        y = two[key] if two[key]["a"] == x["a"] else _flipped(two[key])
+        row = {k: x[k] for k in KEY}
         row.update(
             {
                 "diff_1": x["diff_pts"],
@@ -91,6 +89,9 @@ def compare_findings(first, second):
                 "contradiction": {decided(x["verdict"]), decided(y["verdict"])} == {HOLDS, REFUTED},
             }
         )
+        if "adj_ci_low" in x and "adj_ci_low" in y:
+            row["adjusted_1"] = f"[{x['adj_ci_low']:+.1f}, {x['adj_ci_high']:+.1f}]"
+            row["adjusted_2"] = f"[{y['adj_ci_low']:+.1f}, {y['adj_ci_high']:+.1f}]"
         for name, (low, high) in INTERVALS.items():
             if low in x and low in y:
                 row[f"each_inside_other_{name}"] = bool(
