@@ -20,7 +20,7 @@ from ..core.verdicts import (
     per_seed_t_interval,
     verdict_of,
 )
-from .result_tables import (
+from .scores import (
     benchmark_labels,
     correctness_matrix,
     eval_seed_caption,

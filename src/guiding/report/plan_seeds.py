@@ -23,7 +23,7 @@ from ..artifacts import BASELINE, EVAL_SEED, stage2_model
 from ..config import load_config
 from ..core.io import read_jsonl
 from ..core.verdicts import INCONCLUSIVE, per_seed_t_interval, plan_seeds, sd_upper_bound_scale, unlabelled
-from .result_tables import correctness_matrix, item_scores
+from .scores import correctness_matrix, item_scores
 
 MAX_SEEDS = 1000
 SD_BOUND = 0.8  # the one-sided confidence of the seed SD's upper bound in the cautious count
