@@ -16,11 +16,11 @@ Exit status 1 when a comparison holds in one run and is refuted in the other.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
 from ..artifacts import STAGE1_MODEL, fill
+from ..core.io import sha256_file
 
 HOLDS, REFUTED = "holds", "refuted"
 KEY = ["finding", "benchmark", "a", "b"]
@@ -101,14 +101,6 @@ def compare_findings(first, second):
     return pd.DataFrame(rows)
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def stage1_weights_differ(first: Path, second: Path) -> dict[int, bool]:
     """{training seed: whether the two runs' stage-1 weight files differ}, for the seeds both built."""
     stage1 = Path(fill(STAGE1_MODEL, seed=0)).parent.relative_to("results")  # models/stage1
@@ -118,7 +110,7 @@ def stage1_weights_differ(first: Path, second: Path) -> dict[int, bool]:
         weights = sorted(p.name for p in model.glob("*.safetensors"))
         if weights and other.is_dir():
             out[int(model.name.removeprefix("seed"))] = any(
-                not (other / w).exists() or _digest(model / w) != _digest(other / w) for w in weights
+                not (other / w).exists() or sha256_file(model / w) != sha256_file(other / w) for w in weights
             )
     return out
 
