@@ -21,17 +21,11 @@ from pathlib import Path
 
 from ..artifacts import STAGE1_MODEL, fill
 from ..core.io import sha256_file
+from ..core.verdicts import HOLDS, REFUTED, unlabelled
 
-HOLDS, REFUTED = "holds", "refuted"
 KEY = ["finding", "benchmark", "a", "b"]
 # The findings table's intervals: the unadjusted one and, where the table has it, the family-wise one.
 INTERVALS = {"unadjusted": ("ci_low", "ci_high"), "family-wise": ("adj_ci_low", "adj_ci_high")}
-
-
-def decided(verdict: str) -> str | None:
-    """``holds`` or ``refuted`` (a label such as "holds (items only)" counts as its first word), else None."""
-    word = str(verdict).split(" ")[0]
-    return word if word in (HOLDS, REFUTED) else None
 
 
 def read_findings(results: Path):
@@ -59,8 +53,8 @@ def _flipped(row: dict) -> dict:
     for low, high in INTERVALS.values():
         if low in row:
             row[low], row[high] = -row[high], -row[low]
-    word = decided(row["verdict"])
-    if word:
+    word = unlabelled(row["verdict"])
+    if word in (HOLDS, REFUTED):
         row["verdict"] = row["verdict"].replace(word, {HOLDS: REFUTED, REFUTED: HOLDS}[word], 1)
     return row
 
@@ -86,7 +80,7 @@ def compare_findings(first, second):
                 "interval_2": f"[{y['ci_low']:+.1f}, {y['ci_high']:+.1f}]",
                 "verdict_2": y["verdict"],
                 "same_verdict": x["verdict"] == y["verdict"],
-                "contradiction": {decided(x["verdict"]), decided(y["verdict"])} == {HOLDS, REFUTED},
+                "contradiction": {unlabelled(x["verdict"]), unlabelled(y["verdict"])} == {HOLDS, REFUTED},
             }
         )
         if "adj_ci_low" in x and "adj_ci_low" in y:
