@@ -7,13 +7,20 @@
 # The rule files follow the DAG; each has a subpackage of the same name in src/guiding/.
 
 import os
+import sys
 
-from snakemake.common.configfile import load_configfile
+# The study's logic lives in the guiding package under src/; scripts import it from there,
+# also inside per-rule conda envs (which install only third-party packages).
+SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, SRC)
+os.environ.update(PYTHONPATH=SRC)  # set, not read: no envvars assertion needed
+
+from guiding.config import names_whole_study  # noqa: E402
 
 # A config file given on the command line that names its `mode` is a whole study and replaces
 # the embedded default (no key of the default leaks into it); one without `mode` is an overlay
 # on the default (e.g. config/long_stage2.yaml). The default is found from any --directory.
-if not any("mode" in load_configfile(path) for path in workflow.overwrite_configfiles):
+if not names_whole_study(workflow.overwrite_configfiles):
 
     configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 

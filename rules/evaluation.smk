@@ -5,7 +5,7 @@
 
 rule convert_benchmark:
     input:
-        unpack(conversion_source),
+        unpack(P.conversion_source),
     output:
         requests=A.fill(A.LLM_REQUESTS, job="convert_benchmark-{bench}"),
         converted=A.CONVERTED_BENCHMARK,
@@ -16,15 +16,15 @@ rule convert_benchmark:
     conda:
         "../envs/evaluation.yaml"
     params:
-        spec=conversion_spec,
-        llm=llm_role(A.CONVERTER) if CONVERTED else None,
+        spec=P.conversion_spec,
+        llm=P.llm_role(A.CONVERTER) if CONVERTED else None,
     script:
         "../scripts/convert_benchmark.py"
 
 
 rule prepare_benchmark:
     input:
-        unpack(benchmark_source),
+        unpack(P.benchmark_source),
     output:
         benchmark=A.BENCHMARK,
         report=A.BENCHMARK_REPORT,
@@ -34,7 +34,7 @@ rule prepare_benchmark:
     conda:
         "../envs/evaluation.yaml"
     params:
-        spec=benchmark_spec,
+        spec=P.benchmark_spec,
     script:
         "../scripts/prepare_benchmark.py"
 
@@ -60,7 +60,7 @@ rule generate_predictions:
     params:
         backend=BACKENDS["generator"],
         # Batch size stays: batches pad differently, which can change greedy outputs in float.
-        generation=generation_settings(),
+        generation=P.generation_settings(),
     script:
         "../scripts/generate_predictions.py"
 

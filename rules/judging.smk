@@ -16,7 +16,7 @@ rule judge_solutions:
         "../envs/data.yaml"
     params:
         step_judge=BACKENDS["step_judge"],
-        second_opinions=second_opinions(),
+        second_opinions=P.second_opinions(),
     script:
         "../scripts/judge_solutions.py"
 
@@ -38,7 +38,7 @@ rule make_pairs:
         seed=config["sampling"]["seed"],
         # Judges the reference's steps when it stands in for a correct sample.
         step_judge=BACKENDS["step_judge"],
-        rewriter=rewriter_settings,
+        rewriter=P.rewriter_settings,
     script:
         "../scripts/make_pairs.py"
 
@@ -54,9 +54,9 @@ if RELEASED:
 
     rule import_released:
         input:
-            local_files=released_local_files(config),
+            local_files=P.released_local_files(),
         output:
-            **released_outputs(),
+            **P.released_outputs(),
         log:
             "results/logs/import_released.log",
         localrule: True

@@ -6,25 +6,33 @@
 from guiding.report import layout  # the report's categories, subcategories and labels
 
 
+def table_outputs(table):
+    """A table's outputs: the CSV (in the report, with report/<table>.rst as its caption), the
+    Markdown and the provenance sidecar."""
+    return {
+        "csv": report(
+            A.fill(A.TABLE, table=table, ext="csv"),
+            caption=f"../report/{table}.rst",
+            category=layout.category(table),
+            labels=layout.labels(config, table),
+        ),
+        "md": A.fill(A.TABLE, table=table, ext="md"),
+        "provenance_json": A.fill(A.TABLE, table=table, ext="provenance.json"),
+    }
+
+
 rule data_sets_table:
     input:
         set_stats=set_stats_files(),
     output:
-        csv=report(
-            A.fill(A.TABLE, table="data_sets", ext="csv"),
-            caption="../report/data_sets.rst",
-            category=layout.category("data_sets"),
-            labels=layout.labels(config, "data_sets"),
-        ),
-        md=A.fill(A.TABLE, table="data_sets", ext="md"),
-        provenance_json=A.fill(A.TABLE, table="data_sets", ext="provenance.json"),
+        **table_outputs("data_sets"),
     log:
         "results/logs/data_sets_table.log",
     localrule: True
     conda:
         "../envs/report.yaml"
     params:
-        config=config_subset(*DATA_SECTIONS),
+        config=P.config_subset(*DATA_SECTIONS),
     script:
         "../scripts/data_sets_table.py"
 
@@ -34,21 +42,14 @@ rule teachers_table:
         judged=expand(A.JUDGED, teacher=TEACHERS, kind=A.KINDS),
         pair_stats=expand(A.PAIR_STATS, teacher=TEACHERS, kind=A.KINDS),
     output:
-        csv=report(
-            A.fill(A.TABLE, table="teachers", ext="csv"),
-            caption="../report/teachers.rst",
-            category=layout.category("teachers"),
-            labels=layout.labels(config, "teachers"),
-        ),
-        md=A.fill(A.TABLE, table="teachers", ext="md"),
-        provenance_json=A.fill(A.TABLE, table="teachers", ext="provenance.json"),
+        **table_outputs("teachers"),
     log:
         "results/logs/teachers_table.log",
     localrule: True
     conda:
         "../envs/report.yaml"
     params:
-        config=config_subset(*TEACHER_SECTIONS),
+        config=P.config_subset(*TEACHER_SECTIONS),
         # The step-wise error rates' intervals: the evaluation's level and bootstrap.
         confidence=config["evaluation"]["confidence"],
         bootstrap=config["evaluation"]["bootstrap"],
@@ -60,21 +61,14 @@ rule judge_agreement_table:
     input:
         judged=expand(A.JUDGED, teacher=TEACHERS, kind=A.KINDS),
     output:
-        csv=report(
-            A.fill(A.TABLE, table="judge_agreement", ext="csv"),
-            caption="../report/judge_agreement.rst",
-            category=layout.category("judge_agreement"),
-            labels=layout.labels(config, "judge_agreement"),
-        ),
-        md=A.fill(A.TABLE, table="judge_agreement", ext="md"),
-        provenance_json=A.fill(A.TABLE, table="judge_agreement", ext="provenance.json"),
+        **table_outputs("judge_agreement"),
     log:
         "results/logs/judge_agreement_table.log",
     localrule: True
     conda:
         "../envs/report.yaml"
     params:
-        config=config_subset(*TEACHER_SECTIONS),
+        config=P.config_subset(*TEACHER_SECTIONS),
     script:
         "../scripts/judge_agreement_table.py"
 
@@ -115,9 +109,9 @@ rule result_tables:
     conda:
         "../envs/report.yaml"
     params:
-        config=config_subset(*RESULT_SECTIONS),
+        config=P.config_subset(*RESULT_SECTIONS),
         runs=canonical(RUNS),
-        benchmarks=BENCHMARKS,  # the config's order (config_subset sorts mapping keys)
+        benchmarks=BENCHMARKS,  # the config's order (P.config_subset sorts mapping keys)
     script:
         "../scripts/result_tables.py"
 
@@ -127,21 +121,14 @@ rule findings_table:
         graded=findings_graded_files(),
         set_stats=findings_set_stats(),
     output:
-        csv=report(
-            A.fill(A.TABLE, table=A.FINDINGS, ext="csv"),
-            caption="../report/findings.rst",
-            category=layout.category(A.FINDINGS),
-            labels=layout.labels(config, A.FINDINGS),
-        ),
-        md=A.fill(A.TABLE, table=A.FINDINGS, ext="md"),
-        provenance_json=A.fill(A.TABLE, table=A.FINDINGS, ext="provenance.json"),
+        **table_outputs(A.FINDINGS),
     log:
         "results/logs/findings_table.log",
     localrule: True
     conda:
         "../envs/report.yaml"
     params:
-        config=config_subset(*RESULT_SECTIONS),
+        config=P.config_subset(*RESULT_SECTIONS),
         benchmarks=BENCHMARKS,
     script:
         "../scripts/findings_table.py"
@@ -151,14 +138,7 @@ rule costs_table:
     input:
         requests=llm_request_manifests(),
     output:
-        csv=report(
-            A.fill(A.TABLE, table=A.COST_TABLE, ext="csv"),
-            caption="../report/costs.rst",
-            category=layout.category(A.COST_TABLE),
-            labels=layout.labels(config, A.COST_TABLE),
-        ),
-        md=A.fill(A.TABLE, table=A.COST_TABLE, ext="md"),
-        provenance_json=A.fill(A.TABLE, table=A.COST_TABLE, ext="provenance.json"),
+        **table_outputs(A.COST_TABLE),
     log:
         "results/logs/costs_table.log",
     localrule: True
@@ -166,7 +146,7 @@ rule costs_table:
         "../envs/report.yaml"
     resources:
         # Where the rows are, not what they say: a resource, so that moving the cache reruns nothing.
-        response_cache=response_cache_path(),
+        response_cache=P.response_cache_path(),
     params:
         prices=canonical(config["cost"].get("prices", {})),
         chars_per_token=config["cost"]["estimate"]["chars_per_token"],

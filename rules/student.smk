@@ -56,7 +56,7 @@ rule train_stage1:
     resources:
         gpu=config["training"]["gpus"],
     params:
-        recipe=stage1_recipe,
+        recipe=P.stage1_recipe,
         checkpoints=A.STAGE1_CHECKPOINTS,
     script:
         "../scripts/train_stage1.py"
@@ -80,7 +80,7 @@ rule train_stage2:
     resources:
         gpu=config["training"]["gpus"],
     params:
-        recipe=stage2_recipe,
+        recipe=P.stage2_recipe,
         checkpoints=A.STAGE2_CHECKPOINTS,
     script:
         "../scripts/train_stage2.py"

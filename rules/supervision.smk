@@ -12,7 +12,7 @@ rule build_error_rate_set:
     conda:
         "../envs/data.yaml"
     params:
-        sizes=error_rate_set_sizes,
+        sizes=P.error_rate_set_sizes,
         seed=config["sets"]["seed"],
     script:
         "../scripts/build_error_rate_set.py"
@@ -32,7 +32,7 @@ rule paraphrase_set:
     params:
         backend=BACKENDS["paraphraser"],
         seed=config["sets"]["seed"],
-        settings=paraphraser_settings(),
+        settings=P.paraphraser_settings(),
     script:
         "../scripts/paraphrase_set.py"
 

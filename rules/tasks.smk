@@ -4,7 +4,7 @@
 
 rule generate_tasks:
     input:
-        unpack(task_source_files),
+        unpack(P.task_source_files),
     output:
         **{split: A.fill(A.TASKS, split=split) for split in A.SPLITS},
         report=A.TASK_SOURCE_REPORT,
@@ -15,7 +15,7 @@ rule generate_tasks:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["task_source"],
-        settings=task_source_settings(),
+        settings=P.task_source_settings(),
     script:
         "../scripts/generate_tasks.py"
 
@@ -34,7 +34,7 @@ rule decompose_tasks:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["decomposer"],
-        decomposition=decomposition_settings(),
+        decomposition=P.decomposition_settings(),
     script:
         "../scripts/decompose_tasks.py"
 
@@ -54,6 +54,6 @@ rule filter_subtasks:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["subtask_filter"],
-        subtask_filter=subtask_filter_settings(),
+        subtask_filter=P.subtask_filter_settings(),
     script:
         "../scripts/filter_subtasks.py"

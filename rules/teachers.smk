@@ -15,7 +15,7 @@ rule sample_solutions:
         "../envs/data.yaml"
     params:
         backend=BACKENDS["teacher"],
-        teacher_config=teacher_settings,
+        teacher_config=P.teacher_settings,
         sampling=canonical(config["sampling"]),
     script:
         "../scripts/sample_solutions.py"

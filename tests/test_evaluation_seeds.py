@@ -6,7 +6,7 @@ import json
 import pytest
 
 from guiding import artifacts as A
-from guiding import backends
+from guiding import implementations
 from guiding.core.io import read_jsonl, write_jsonl
 from guiding.evaluation.steps import generate_predictions, grade_predictions
 
@@ -27,7 +27,7 @@ class SeedEcho:
 
 @pytest.fixture
 def tasks(tmp_path, monkeypatch):
-    monkeypatch.setitem(backends.IMPLEMENTATIONS["generator"], "seed_echo", f"{__name__}:SeedEcho")
+    monkeypatch.setitem(implementations.IMPLEMENTATIONS["generator"], "seed_echo", f"{__name__}:SeedEcho")
     CREATED.clear()
     path = tmp_path / "tasks.jsonl"
     write_jsonl(

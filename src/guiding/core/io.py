@@ -55,3 +55,17 @@ def file_digest(path: str | os.PathLike, algorithm: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def canonical(value):
+    """``value`` with every dict's keys sorted, recursively.
+
+    Snakemake's params trigger compares the printed params, so a dict reordered by an editor
+    (or by yaml.safe_dump) would look changed; sorting keeps reruns to real changes.
+    """
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+

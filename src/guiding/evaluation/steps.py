@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from .. import backends
+from .. import implementations
 from ..artifacts import EVAL_SEED, WORLD_SOURCE
 from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
@@ -83,7 +83,7 @@ def generate_predictions(
     rows: list[list[dict]] = [[] for _ in benchmarks]
     for seed in seeds or [None]:  # greedy decoding: one run, no seed
         decoding = settings if seed is None else {**settings, "seed": seed}
-        generator = backends.create("generator", backend, threads=threads, gpus=gpu, **decoding)
+        generator = implementations.create("generator", backend, threads=threads, gpus=gpu, **decoding)
         named = {EVAL_SEED: seed} if seeds and len(seeds) > 1 else {}
         for bench_rows, path in zip(rows, benchmarks):
             problems = read_jsonl(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .. import backends
+from .. import implementations
 from ..answers import grade_many
 from ..artifacts import JUDGED, PAIR_STATS, PAIRS, RELEASED_TEST, SAMPLES, parse
 from ..core.io import read_jsonl, write_json, write_jsonl
@@ -56,13 +56,13 @@ def judge_solutions(
     """``second_opinions`` names the final-result judge and the second step judge, each as
     {"backend": ..., "settings": {...}}, when they are configured."""
     others = {
-        role: backends.create(role if role == "final_judge" else "step_judge", spec["backend"], **spec["settings"])
+        role: implementations.create(role if role == "final_judge" else "step_judge", spec["backend"], **spec["settings"])
         for role, spec in (second_opinions or {}).items()
     }
     made = judge_samples(
         read_jsonl(tasks),
         read_jsonl(samples),
-        backends.create("step_judge", step_judge),
+        implementations.create("step_judge", step_judge),
         threads,
         final_judge=others.get("final_judge"),
         step_judge_check=others.get("step_judge_check"),
@@ -83,9 +83,9 @@ def make_pairs(
 ) -> None:
     """``rewriter``: {"backend": ..., "settings": {...}} of the teacher that rewrites the reference of a
     task with no correct sample; None keeps the reference as it is."""
-    rewrite = backends.create("rewriter", rewriter["backend"], **rewriter["settings"]) if rewriter else None
+    rewrite = implementations.create("rewriter", rewriter["backend"], **rewriter["settings"]) if rewriter else None
     made, stats = build_pairs(
-        read_jsonl(tasks), read_jsonl(judged), seed, backends.create("step_judge", step_judge), rewrite
+        read_jsonl(tasks), read_jsonl(judged), seed, implementations.create("step_judge", step_judge), rewrite
     )
     write_jsonl(pairs, made)
     write_json(pair_stats, stats)

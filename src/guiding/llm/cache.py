@@ -44,6 +44,8 @@ from .requests import ChatRequest, Completion, Failure, Response
 
 log = logging.getLogger("guiding.llm")
 
+# Where the response cache lies when the config names none (the schema default of llm.cache).
+DEFAULT_CACHE = ".cache/llm/responses.sqlite"
 SCHEMA_VERSION = 2
 # One statement each. The trigger drops the lease on a key in the transaction that answers it.
 SCHEMA = (

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backends import create_backend
-from .cache import DONE, ResponseCache
+from .cache import DEFAULT_CACHE, DONE, ResponseCache
 from .client import ClientSettings, generate
 from .cost import Price, append_to_manifest, price_table
 from .ledger import Ledger, LostAnswers, ledger_path, lost_answers
@@ -48,7 +48,7 @@ NO_STRUCTURED_BACKENDS = ("vllm", "transformers", "echo")
 class Runtime:
     """How a job sends its requests (config ``llm`` minus the endpoints and roles)."""
 
-    cache: str = ".cache/llm/responses.sqlite"
+    cache: str = DEFAULT_CACHE
     """The response cache (SQLite, WAL): outside the rules' outputs, on a local disk."""
     replay: bool = False
     """Serve every answer from the cache; never build a client or read a key; a miss fails the job."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .. import backends
+from .. import implementations
 from ..core.gpus import preflight
 from ..core.io import read_jsonl, write_json, write_jsonl
 from .stage1_data import build as build_stage1_rows
@@ -16,7 +16,7 @@ log = logging.getLogger("guiding")
 def build_student_base(*, tasks: list[str], base_model: str, backend: str, student: dict) -> None:
     # The corpus is the text the student will read and write: problems and solutions.
     texts = [f"{t['problem']}\n{t['solution']}" for path in tasks for t in read_jsonl(path)]
-    log.info("%s", backends.create("student_base", backend, **student).build(texts, base_model))
+    log.info("%s", implementations.create("student_base", backend, **student).build(texts, base_model))
 
 
 def build_stage1_data(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .. import backends
+from .. import implementations
 from ..artifacts import EXPORT_LLAMAFACTORY, SET, error_rate_set_name, parse
 from ..core.io import read_jsonl, write_json, write_jsonl
 from . import exports
@@ -59,7 +59,7 @@ def paraphrase_set(
 ) -> None:
     """``released_paraphrases``: the imported reworded pairs that the released paraphraser reads."""
     settings = {**(settings or {}), **({"paraphrases": released_paraphrases} if released_paraphrases else {})}
-    paraphraser = backends.create("paraphraser", backend, seed=seed, **settings)
+    paraphraser = implementations.create("paraphraser", backend, seed=seed, **settings)
     write_jsonl(paraphrased, paraphrase_items(read_jsonl(base_set), paraphraser, f"para-{base}"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from .. import backends
+from .. import implementations
 from ..core.io import read_jsonl, write_json, write_jsonl
 from .seams import decompose_all, problems_all
 
@@ -27,7 +27,7 @@ def generate_tasks(
     for a source with pre-filters, what they dropped by reason. ``source_files`` (the local files
     that ``settings`` names) are the rule's inputs only so that editing one reruns the job."""
     paths = {"train_easy": train_easy, "train_hard": train_hard, "eval_easy": eval_easy, "eval_hard": eval_hard}
-    source = backends.create("task_source", backend, **settings)
+    source = implementations.create("task_source", backend, **settings)
     splits = source.splits()
     if set(splits) != set(paths):
         raise ValueError(f"task source {backend!r} gave splits {sorted(splits)}, the rule wants {sorted(paths)}")
@@ -45,7 +45,7 @@ def generate_tasks(
 
 def decompose_tasks(*, hard_tasks: str, decomposed: str, report: str, backend: str, decomposition: dict) -> None:
     """The subtasks, and a report of the tasks decomposed and the answers dropped (by reason)."""
-    decomposer = backends.create("decomposer", backend, **decomposition)
+    decomposer = implementations.create("decomposer", backend, **decomposition)
     tasks = read_jsonl(hard_tasks)
     subtasks, drops = decompose_all(decomposer, tasks)
     write_jsonl(decomposed, subtasks)
@@ -61,7 +61,7 @@ def filter_subtasks(
     *, decomposed: str, hard_tasks: str, kept: str, report: str, backend: str, subtask_filter: dict
 ) -> None:
     """Keeps the subtasks that pass every filter; the report counts the drops by reason."""
-    check = backends.create("subtask_filter", backend, **subtask_filter)
+    check = implementations.create("subtask_filter", backend, **subtask_filter)
     parents = {t["id"]: t for t in read_jsonl(hard_tasks)}
     passed, dropped = [], defaultdict(int)
     subtasks = read_jsonl(decomposed)

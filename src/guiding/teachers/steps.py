@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .. import backends
+from .. import implementations
 from ..core.io import read_jsonl, write_json, write_jsonl
 from .seams import Teacher, solve_all
 
@@ -20,7 +20,7 @@ def sample_solutions(
     *, tasks: str, samples: str, report: str, backend: str, teacher: str, teacher_config: dict, sampling: dict
 ) -> None:
     """The samples, and a report of how many were asked for, written and dropped (by reason)."""
-    solver = backends.create("teacher", backend, name=teacher, seed=sampling["seed"], **teacher_config)
+    solver = implementations.create("teacher", backend, name=teacher, seed=sampling["seed"], **teacher_config)
     todo = read_jsonl(tasks)
     solved, drops = solve_all(solver, todo, sampling["samples_per_task"])
     write_jsonl(samples, solved)
