@@ -3,7 +3,7 @@
 Every ``script:`` rule of the workflow runs in a new Python process: Snakemake writes the rule's
 script behind a preamble (unpickle the job's ``snakemake`` object, import ``snakemake.logging`` and
 ``snakemake.iocontainers``) and runs it; the script is one ``run_step(snakemake, step)`` call, and
-after the step ``run_step`` writes the job's lineage record (guiding.core.lineage). This benchmark
+after the step ``run_step`` writes the job's lineage record (guiding.core.provenance.lineage). This benchmark
 writes such job scripts itself, with Snakemake's own preamble generator
 (``snakemake.script.PythonScript.generate_preamble``) and a ``snakemake`` object built from
 Snakemake's own classes, for these job types of the embedded default:

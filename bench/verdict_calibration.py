@@ -32,7 +32,7 @@ from guiding.core.calibration import (
     simulate_differences,
     t_decisions,
 )
-from guiding.core.provenance import code_version
+from guiding.core.provenance.sidecar import code_version
 
 SEED_COUNTS = (2, 3, 5, 10)
 NOMINAL = 0.05  # t_decisions and bootstrap_decisions at their default confidence, 95%

@@ -18,7 +18,7 @@ from conftest import ROOT, SMALL
 
 from guiding import artifacts as A
 from guiding.cli import main as guiding
-from guiding.core.lineage import RECORDS, directory_digest, directory_files, record_path
+from guiding.core.provenance.lineage import RECORDS, directory_digest, directory_files, record_path
 
 pytestmark = pytest.mark.workflow
 

@@ -28,7 +28,7 @@ import yaml
 from conftest import ROOT, SIMULATED_SERVER, small_study_command
 
 from guiding import artifacts as A
-from guiding.core.lineage import record_path
+from guiding.core.provenance.lineage import record_path
 from guiding.llm.serve import ServeProcess
 
 pytestmark = pytest.mark.workflow

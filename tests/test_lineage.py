@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 from conftest import ROOT
 
-from guiding.audit import run_audit
-from guiding.core import provenance
-from guiding.core.lineage import job_record, note, record_path, split_template
+from guiding.core.provenance import sidecar as provenance
+from guiding.core.provenance.audit import run_audit
+from guiding.core.provenance.lineage import job_record, note, record_path, split_template
 
 
 def test_every_rule_runs_a_script_through_run_step():
@@ -97,7 +97,7 @@ def test_a_job_writes_one_record_and_pointers_and_no_environment_value(tmp_path,
     assert record["inputs"] == [{"name": "tasks", "path": "results/data/tasks.jsonl", "sha256": sha}]
     assert [o["sha256"] for o in record["outputs"]] == [sha, hashlib.sha256(b"{}\n").hexdigest()]
     assert record["facts"] == {"training": {"sft_config": {"seed": 7}}}
-    assert "guiding/core/lineage.py" in record["code"]["modules"]
+    assert "guiding/core/provenance/lineage.py" in record["code"]["modules"]
     assert "sk-canary" not in Path("results/provenance/sets/x.jsonl.json").read_text()
 
 

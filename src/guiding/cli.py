@@ -2,9 +2,10 @@
 (guiding.estimate: what the LLM calls will cost) and ``guiding gpu-budget``
 (guiding.report.gpu_budget: what training and evaluation will take), ``guiding plan-seeds``
 (guiding.report.plan_seeds: the seeds an inconclusive comparison needs), ``guiding audit``
-(guiding.audit: a table's lineage, re-hashed and checked), ``guiding crate`` (guiding.crate: the
-lineage as a Workflow Run RO-Crate) and ``guiding verdict-stability`` (guiding.report.stability: two
-runs' findings compared verdict by verdict)."""
+(guiding.core.provenance.audit: a table's lineage, re-hashed and checked), ``guiding crate``
+(guiding.core.provenance.crate: the lineage as a Workflow Run RO-Crate) and
+``guiding verdict-stability`` (guiding.report.stability: two runs' findings compared verdict by
+verdict). ``docs/cli.md`` is generated from this parser (``python -m guiding.cli_docs``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     """The command's parser and its subcommands' modules (each has ``add_arguments`` and ``run``)."""
     parser = argparse.ArgumentParser(prog="guiding")
     commands = parser.add_subparsers(dest="command", required=True)
-    from . import audit, crate, estimate
+    from . import estimate
+    from .core.provenance import audit, crate
     from .llm import serve
     from .report import gpu_budget, plan_seeds, stability
 

@@ -210,7 +210,6 @@ def stage2_examples(config: dict, run: str) -> int:
     return round(set_size(config, spec["set"]) * spec["recipe"]["num_train_epochs"])
 
 
-
 def sampled_decoding(config: dict) -> bool:
     """Whether the students' answers are sampled (temperature above 0) rather than greedy."""
     return config["evaluation"]["temperature"] > 0
@@ -219,4 +218,3 @@ def sampled_decoding(config: dict) -> bool:
 def evaluation_seeds(config: dict) -> list[int]:
     """Seeds of sampled decoding: every model is evaluated once per seed (greedy decoding: one run, no seed)."""
     return list(config["evaluation"]["seeds"]) if sampled_decoding(config) else []
-

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 
 from .config import ConfigError, estimated_calls, load_config
+from .core.paths import CHECKOUT
 from .llm import cost
 
-ROOT = Path(__file__).resolve().parents[2]  # the workflow's directory (recipes, schema)
+ROOT = CHECKOUT  # the workflow's directory (recipes, schema)
 
 
 def format_table(calls: list[cost.RoleCall], prices: dict[str, cost.Price]) -> str:

@@ -26,8 +26,6 @@ def hard_pool_size(config: dict) -> int | None:
     return config["world"]["sizes"]["train_hard"]
 
 
-
-
 def llm_role_settings(config: dict) -> tuple[dict[str, str | None], dict[str, str], dict[str, int]]:
     """Which roles ask an LLM, with which model and completion bound: (role -> model, None for
     each teacher's own; teacher -> its own model; role -> max_tokens).
@@ -136,4 +134,3 @@ def _row_count(path: str) -> int:
         with open(path, encoding="utf-8") as f:
             return sum(1 for line in f if line.strip())
     return len(load_rows(path))
-

@@ -177,7 +177,9 @@ class RuleParams:
             implementation = self._implementation(role, "none", "exact", "llm")
             if implementation == "none":
                 continue
-            settings = {"llm": self.llm_role(llm_role(role), world=self.judge_noise(role))} if implementation == "llm" else {}
+            settings = (
+                {"llm": self.llm_role(llm_role(role), world=self.judge_noise(role))} if implementation == "llm" else {}
+            )
             out[role] = {"backend": implementation, "settings": settings}
         return canonical(out)
 

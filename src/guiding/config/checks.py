@@ -302,7 +302,6 @@ def _check_teachers(config: dict) -> None:
             raise ConfigError(f"teachers.{name}.{missing[0]}: needed by a teacher that the simulated world plays")
 
 
-
 def _check_llm(config: dict) -> None:
     """Every role and teacher names an endpoint that exists; endpoints have what their backend needs;
     the cache lies outside the rules' outputs."""
@@ -373,4 +372,3 @@ def _check_evaluation_seeds(config: dict) -> None:
             f"evaluation.seeds: {len(seeds)} seeds {seeds} with greedy decoding (evaluation.temperature 0), "
             "which answers the same at every seed; give one seed or a temperature above 0"
         )
-

@@ -40,7 +40,6 @@ def load_recipes(config: dict, root: str | os.PathLike) -> dict:
     return config
 
 
-
 def layered_config_files(paths, root: str | os.PathLike) -> list:
     """The config files in the order Snakemake reads them from this workflow: ``paths`` alone when
     one names its ``mode`` (a whole study), else the embedded default with ``paths`` layered on it."""

@@ -68,4 +68,3 @@ def canonical(value):
     if isinstance(value, list):
         return [canonical(v) for v in value]
     return value
-

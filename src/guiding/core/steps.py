@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..artifacts import REQUESTS_OUTPUT
-from .lineage import job_record
 from .logs import log_to_file
+from .provenance.lineage import job_record
 
 
 def _named(namedlist) -> dict:
@@ -63,7 +63,7 @@ def step_arguments(step: Callable, *, input, output, params, wildcards, threads,
 
 def run_step(snakemake, step: Callable) -> None:
     """Log to the rule's log file, then call ``step`` with the job's named files and settings; once
-    it has returned, write the job's lineage record (guiding.core.lineage)."""
+    it has returned, write the job's lineage record (guiding.core.provenance.lineage)."""
     log_to_file(snakemake.log[0])
     output = dict(_named(snakemake.output))
     manifest = output.pop(REQUESTS_OUTPUT, None)

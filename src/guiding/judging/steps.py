@@ -56,7 +56,9 @@ def judge_solutions(
     """``second_opinions`` names the final-result judge and the second step judge, each as
     {"backend": ..., "settings": {...}}, when they are configured."""
     others = {
-        role: implementations.create(role if role == "final_judge" else "step_judge", spec["backend"], **spec["settings"])
+        role: implementations.create(
+            role if role == "final_judge" else "step_judge", spec["backend"], **spec["settings"]
+        )
         for role, spec in (second_opinions or {}).items()
     }
     made = judge_samples(

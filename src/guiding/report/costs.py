@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.provenance import write_provenance
+from ..core.provenance.sidecar import write_provenance
 from ..core.tables import write_table
 from ..llm import cost
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..artifacts import JUDGED, PAIR_STATS, parse
 from ..core.io import read_jsonl
-from ..core.provenance import write_provenance
+from ..core.provenance.sidecar import write_provenance
 from ..core.statistics import cluster_ratio_bootstrap
 from ..core.tables import write_table
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..artifacts import BASELINE, stage2_model
 from ..config import claimed_comparisons, stage2_runs
 from ..core.calibration import read_summary
-from ..core.provenance import write_provenance
+from ..core.provenance.sidecar import write_provenance
 from ..core.tables import write_table
 from ..core.verdicts import (
     adjusted_t_interval,

@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import artifacts as A
 from ..config import evaluation_seeds, load_config, replicate_seeds, set_size, stage2_runs
 from ..core.io import read_jsonl
+from ..core.paths import CHECKOUT
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    config = load_config(args.configfile, Path(__file__).resolve().parents[3])
+    config = load_config(args.configfile, CHECKOUT)
     tokenizer = None
     if args.tokenizer:
         from transformers import AutoTokenizer

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..artifacts import BASELINE, EVAL_SEED, stage2_model
 from ..config import load_config
 from ..core.io import read_jsonl
+from ..core.paths import CHECKOUT
 from ..core.verdicts import INCONCLUSIVE, per_seed_t_interval, plan_seeds, sd_upper_bound_scale, unlabelled
 from .scores import correctness_matrix, item_scores
 
@@ -143,7 +144,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    config = load_config(args.configfile, Path(__file__).resolve().parents[3])
+    config = load_config(args.configfile, CHECKOUT)
     results = Path(args.results)
     findings_csv = results / "tables" / "findings.csv"
     if not findings_csv.exists():

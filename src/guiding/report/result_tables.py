@@ -16,7 +16,7 @@ from ..artifacts import (
     error_rate_set_name,
     stage2_model,
 )
-from ..core.provenance import write_provenance
+from ..core.provenance.sidecar import write_provenance
 from ..core.statistics import wilson_interval
 from ..core.tables import write_table
 from ..core.verdicts import per_seed_t_interval

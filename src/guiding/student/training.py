@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from ..core.io import write_json, write_jsonl
-from ..core.lineage import note
+from ..core.provenance.lineage import note
 
 # Defaults a recipe may override: progress bars in the log, checkpoints for resuming.
 SFT_DEFAULTS = {"report_to": "none", "save_strategy": "steps", "disable_tqdm": False}

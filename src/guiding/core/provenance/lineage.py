@@ -51,8 +51,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .io import sha256_file, write_json
-from .provenance import code_version, package_versions
+from ..io import sha256_file, write_json
+from ..paths import CHECKOUT
+from .sidecar import code_version, package_versions
 
 if TYPE_CHECKING:
     import sqlite3
@@ -282,7 +283,7 @@ def script_entry(snakemake, caller_file: str | None) -> dict | None:
     if not script.is_file():
         return None
     try:
-        shown = os.path.relpath(script, Path(sys.modules[PACKAGE].__file__).resolve().parents[2])
+        shown = os.path.relpath(script, CHECKOUT)
     except ValueError:
         shown = str(script)
     return {"path": shown, "sha256": sha256_file(script)}

@@ -8,7 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from .io import sha256_file, write_json
+from ..io import sha256_file, write_json
 
 PACKAGES = (
     "snakemake",

@@ -1,6 +1,6 @@
 """Audit a result table's lineage: ``guiding audit results/tables/<table>.csv`` (or ``--all``).
 
-The audit starts at a table's lineage record (guiding.core.lineage) and walks every input back to
+The audit starts at a table's lineage record (guiding.core.provenance.lineage) and walks every input back to
 the job that produced it, until it reaches jobs that read nothing of ``results/`` (the world
 generator and its seed and config, embedded; the source datasets, paper mode) and the cached
 replies of every teacher and judge. On the way it re-hashes every file, each once (memoized by
@@ -29,8 +29,9 @@ from base64 import urlsafe_b64encode
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .core.io import sha256_file
-from .core.lineage import (
+from ..io import sha256_file
+from ..paths import CHECKOUT
+from .lineage import (
     RECORDS,
     RESULTS,
     directory_digest,
@@ -81,7 +82,7 @@ class Job:
 
 def default_checkout() -> Path:
     """The workflow checkout of the running package (``src/guiding`` -> the checkout)."""
-    return Path(__file__).resolve().parents[2]
+    return CHECKOUT
 
 
 class Audit:

@@ -13,7 +13,7 @@ built with the ``rocrate`` library. It holds:
   result is the CreateAction of the workflow run. Files the crate does not carry (intermediate
   artifacts, models) are named by local identifiers (``#results/...``) with their sha256.
 
-The lineage is walked and checked by ``guiding.audit`` first: a table whose audit fails is not
+The lineage is walked and checked by ``guiding.core.provenance.audit`` first: a table whose audit fails is not
 exported (``--allow-code-drift`` as for the audit).
 """
 
@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from .audit import Audit, default_checkout, relative_artifact
-from .core.lineage import record_path
+from .lineage import record_path
 
 PROFILES = {
     "https://w3id.org/ro/wfrun/process/0.5": "Process Run Crate",
