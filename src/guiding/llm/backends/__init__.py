@@ -71,7 +71,7 @@ BACKENDS: dict[str, str] = {
     "vllm": "guiding.llm.backends.vllm_offline:VLLMBackend",
     "echo": "guiding.llm.backends.echo:EchoBackend",
     # The synthetic world answering the study's prompts; named by string, so guiding.llm never imports it.
-    "simulated": "guiding.world.chat:SimulatedChat",
+    "simulated": "guiding.simulated_chat:SimulatedChat",
 }
 
 

@@ -1,5 +1,9 @@
 """The ``simulated`` chat backend: the synthetic world's parts answer the study's prompts.
 
+It sits above the stages, where the embedded parts of tasks, teachers and supervision are put
+together with the world (``guiding.world`` itself imports no stage; ``guiding.llm.backends`` names
+this class by its path, so the generation interface imports none either).
+
 It reads a prompt as a model would, except exactly: ``guiding.llm.prompts.identify`` finds the
 template and its fields, and the world's problems are a regular language (``read_problem``). It then
 answers in the output format the template asks for, with the embedded implementations doing the
@@ -16,17 +20,17 @@ from __future__ import annotations
 import json
 import random
 
-from ..answers import extract_answer
-from ..artifacts import OPERATIONS
-from ..llm.backends import PermanentError
-from ..llm.backends.in_process import InProcessBackend
-from ..llm.prompts import identify
-from ..llm.requests import ChatRequest
-from ..llm.schemas import schema_in
-from ..supervision.embedded import paraphrase_problem, paraphrase_solution
-from ..tasks.embedded import decompose, ill_defined, near_duplicate
-from ..teachers.embedded import SimulatedTeacher
-from .program import check_steps, read_problem, reference_solution, solution_steps
+from .answers import extract_answer
+from .artifacts import OPERATIONS
+from .llm.backends import PermanentError
+from .llm.backends.in_process import InProcessBackend
+from .llm.prompts import identify
+from .llm.requests import ChatRequest
+from .llm.schemas import schema_in
+from .supervision.embedded import paraphrase_problem, paraphrase_solution
+from .tasks.embedded import decompose, ill_defined, near_duplicate
+from .teachers.embedded import SimulatedTeacher
+from .world.program import check_steps, read_problem, reference_solution, solution_steps
 
 
 class SimulatedChat(InProcessBackend):
