@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent
-KINDS = ("boolean", "integer", "number", "string", "array", "object", "null")
+VALUE_KINDS = ("boolean", "integer", "number", "string", "array", "object", "null")
 
 
 class ConfigError(ValueError):
