@@ -19,6 +19,35 @@ def small_study_command(workdir: Path, *args: str, configfile: Path = SMALL) -> 
     return workflow_command(workdir, "--replace-workflow-config", "--configfile", str(configfile), *args)
 
 
+def small_config() -> dict:
+    """The small study's config, as written (a fresh copy to change)."""
+    import yaml
+
+    return yaml.safe_load(SMALL.read_text())
+
+
+def run_snakemake(workdir: Path, *args: str, configfile: Path = SMALL, env=None, timeout: float = 900) -> str:
+    """Snakemake on this workflow in ``workdir`` with ``configfile`` alone: what it printed; a failure
+    fails the test with Snakemake's output and the logs of the jobs that failed."""
+    done = subprocess.run(
+        small_study_command(workdir, *args, configfile=configfile),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    if done.returncode != 0:
+        logs = "\n".join(
+            f"== {p}\n{p.read_text()[-3000:]}"
+            for p in (workdir / "results" / "logs").rglob("*.log")
+            if "Error" in p.read_text()
+        )
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}\n{logs}"
+        )
+    return done.stdout + done.stderr
+
+
 @pytest.fixture(scope="session")
 def small_study(tmp_path_factory, worker_id) -> Path:
     """The small study, run once per test session and shared by every test process (pytest-xdist

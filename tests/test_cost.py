@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import ROOT
+from conftest import small_config as small_study_config
 from snakemake.utils import validate
 
 from guiding import cli
@@ -14,7 +16,6 @@ from guiding.config import ConfigError, check_config, estimated_calls, load_reci
 from guiding.llm import ChatRequest, Completion, ResponseCache, Sampling, cost
 from guiding.report.steps import costs_table
 
-ROOT = Path(__file__).resolve().parents[1]
 ESTIMATE = {
     "chars_per_token": 4,
     "problem_chars": 100,
@@ -106,7 +107,7 @@ NO_LLM = {
 
 
 def small_config(**cost_section):
-    config = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
+    config = small_study_config()
     config["cost"] = cost_section
     config["backends"] = {**config.get("backends", {}), **NO_LLM}
     load_recipes(config, ROOT)

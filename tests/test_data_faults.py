@@ -1,5 +1,5 @@
-"""Local data files fail loudly, naming the file, the line or the column (issue 24, item 7);
-hub sources drop over-long records by a length pre-filter, counted by reason (item 5)."""
+"""Local data files fail loudly, naming the file, the line or the column;
+hub sources drop over-long records by a length pre-filter, counted by reason."""
 
 import json
 import os

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import workflow_command
+from conftest import ROOT, workflow_command
 
 from guiding.cli import build_parser
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SHELL = ("", "bash", "sh", "shell", "console")  # fences whose lines are commands

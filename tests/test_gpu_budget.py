@@ -4,7 +4,7 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import SMALL
+from conftest import ROOT, SMALL
 
 from guiding import artifacts as A
 from guiding.cli import main
@@ -12,7 +12,6 @@ from guiding.config import load_config, set_size, stage2_runs
 from guiding.core.io import write_jsonl
 from guiding.report.gpu_budget import Throughput, plan
 
-ROOT = Path(__file__).resolve().parents[1]
 RATE = Throughput(train_tokens_per_s=100.0, generate_tokens_per_s=50.0)
 
 

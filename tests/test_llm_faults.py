@@ -1,4 +1,4 @@
-"""Faults of the LLM path name their cause (issue 24): a refused connection, the cost of lost rows,
+"""Faults of the LLM path name their cause: a refused connection, the cost of lost rows,
 the spending limit at run time."""
 
 import socket

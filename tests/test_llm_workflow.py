@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, SIMULATED_SERVER, small_study_command, wait_until_committed
+from conftest import ROOT, SIMULATED_SERVER, run_snakemake, small_study_command, wait_until_committed
 
 from guiding import artifacts as A
 from guiding.core.io import read_jsonl
@@ -60,11 +60,7 @@ def environment() -> dict:
 
 
 def snakemake(workdir: Path, config: Path, *targets: str, extra=()) -> None:
-    cmd = small_study_command(workdir, "--cores", "2", *extra, *targets, configfile=config)
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=environment())
-    if done.returncode != 0:
-        logs = "\n".join(f"== {p}\n{p.read_text()[-2000:]}" for p in (workdir / "results" / "logs").rglob("*.log"))
-        raise AssertionError(f"snakemake failed:\n{done.stderr[-4000:]}\n{logs[-6000:]}")
+    run_snakemake(workdir, "--cores", "2", *extra, *targets, configfile=config, env=environment(), timeout=600)
 
 
 def server_events(path: Path) -> list[dict]:

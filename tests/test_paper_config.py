@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from guiding.config import load_config, runs_on_head_node, set_specs, stage2_runs
 
-ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "config" / "paper.yaml"
 DATA_ROLES = ("decomposer", "subtask_filter", "teacher", "step_judge", "final_judge", "rewriter", "paraphraser")
 

@@ -8,15 +8,13 @@ the average over benchmarks in the tables.
 """
 
 import csv
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SMALL, small_study_command
+from conftest import ROOT, SMALL, small_study_command
 
 pytest.importorskip("trl")
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "benchmarks"
 pytestmark = pytest.mark.workflow
 

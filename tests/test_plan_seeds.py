@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from guiding.cli import main
 from guiding.core.verdicts import plan_seeds
 from guiding.report.plan_seeds import comparison_matrix, plan_table
 
-ROOT = Path(__file__).resolve().parents[1]
 ITEMS = 40
 
 

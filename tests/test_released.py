@@ -9,11 +9,10 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import small_study_command
+from conftest import ROOT, small_config, small_study_command
 
 from guiding.config import ConfigError, estimated_calls, load_config, stage2_runs
 from guiding.core.io import read_jsonl, write_json, write_jsonl
@@ -24,7 +23,6 @@ from guiding.judging.released import (
     import_released,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "data" / "released"
 MALFORMED = FIXTURES / "malformed"
 PAPER_RELEASED = ROOT / "config" / "paper-released.yaml"
@@ -243,7 +241,7 @@ def test_the_paper_released_plan_is_the_whole_stage2_grid_and_evaluation_without
 @pytest.mark.workflow
 def test_a_study_from_a_released_fixture_trains_and_evaluates_end_to_end(tmp_path):
     pytest.importorskip("trl")
-    config = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
+    config = small_config()
     del config["world"]
     config["backends"] = {"task_source": "released", "pairs_source": "released", "paraphraser": "released"}
     config["released"] = {

@@ -18,11 +18,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import small_study_command
+from conftest import ROOT, small_study_command
 
 from guiding import artifacts as A
-
-ROOT = Path(__file__).resolve().parents[1]
 
 PROFILE = ROOT / "tests" / "cluster" / "profile"
 STUDY = ROOT / "tests" / "config" / "cluster.yaml"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT, run_snakemake, small_config
 from snakemake.utils import validate
 
 from guiding import artifacts as A
@@ -13,7 +14,6 @@ from guiding.core.io import read_jsonl, write_jsonl
 from guiding.tasks.sources import HubTaskSource, foreign_letter_share, is_multi_part, prefilter_records, subtask_count
 from guiding.tasks.steps import generate_tasks
 
-ROOT = Path(__file__).resolve().parents[1]
 MATH500 = ROOT / "tests" / "data" / "benchmarks" / "math500.jsonl"
 
 
@@ -212,7 +212,7 @@ def test_math_levels_4_and_5_of_the_math500_file_pass_the_filters_with_every_dro
 def hub_config(**prefilter_changes):
     """The small config with the hub task source (and, as paper mode needs, no world benchmarks or
     stage-1 data: the hub source fills the hard pool only)."""
-    config = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
+    config = small_config()
     config["backends"] = {"task_source": "hub"}
     config["hub_tasks"] = {"sources": [{"source": "a.jsonl"}], "prefilter": {"reference_tokens": prefilter_changes}}
     return paper_style(config)
@@ -263,9 +263,6 @@ def test_the_paper_pools_validate_with_paper_benchmarks_and_refuse_world_ones():
 
 
 def test_through_snakemake_the_hub_source_writes_its_report_and_reruns_when_a_local_file_changes(tmp_path):
-    import subprocess
-
-    from conftest import small_study_command
 
     pool = tmp_path / "pool.jsonl"
     write_jsonl(
@@ -275,7 +272,7 @@ def test_through_snakemake_the_hub_source_writes_its_report_and_reruns_when_a_lo
             {"problem": "See the figure and find x.", "solution": words(2000)},
         ],
     )
-    config = yaml.safe_load((ROOT / "tests" / "config" / "small.yaml").read_text())
+    config = small_config()
     config["backends"] = {"task_source": "hub"}
     config["hub_tasks"] = {"sources": [{"source": str(pool), "name": "pool"}]}
     config.setdefault("evaluation", {})["benchmarks"] = {"math500": {"source": "math500.jsonl", "label": "MATH"}}
@@ -285,10 +282,7 @@ def test_through_snakemake_the_hub_source_writes_its_report_and_reruns_when_a_lo
     workdir = tmp_path / "study"
 
     def snakemake(*args):
-        cmd = small_study_command(workdir, *args, A.TASK_SOURCE_REPORT, configfile=configfile)
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-        return done.stdout + done.stderr
+        return run_snakemake(workdir, *args, A.TASK_SOURCE_REPORT, configfile=configfile, timeout=300)
 
     snakemake("--cores", "1")
     report = json.loads((workdir / A.TASK_SOURCE_REPORT).read_text())

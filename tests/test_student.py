@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
+from conftest import ROOT  # noqa: E402
 from transformers import AutoTokenizer, TrainerCallback  # noqa: E402
 
 from guiding.core.gpus import GPUPreflightError, preflight  # noqa: E402
@@ -130,9 +131,6 @@ def test_training_lowers_the_loss_and_evaluation_grades_generations(base, world,
     assert all(g["correct"] for g in gold) and report["correct"] == report["items"] == len(tasks)
     wrong, _ = grade(tasks[:1], [{"task_id": tasks[0]["id"], "output": "\\boxed{-999}"}])
     assert not wrong[0]["correct"] and len(graded) == len(tasks)
-
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def weights(path) -> dict:

@@ -4,13 +4,12 @@ import csv
 import io
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import report_browser
 import yaml
-from conftest import SMALL, small_study_command
+from conftest import SMALL, run_snakemake
 from PIL import Image
 
 import guiding.artifacts as A
@@ -18,7 +17,6 @@ from guiding.config import stage2_runs
 from guiding.core.io import sha256_file
 from guiding.report import layout
 
-ROOT = Path(__file__).resolve().parents[1]
 TABLES = [
     f"{name}.{ext}"
     for name in ("data_sets", "teachers", "error_rate_sweep", "teacher_comparison", "combinations", "findings")
@@ -28,19 +26,7 @@ TABLES = [
 pytestmark = pytest.mark.workflow
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path = SMALL) -> str:
-    cmd = small_study_command(workdir, *args, configfile=configfile)
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        logs = "\n".join(
-            f"== {p}\n{p.read_text()[-3000:]}"
-            for p in (workdir / "results" / "logs").rglob("*.log")
-            if "Error" in p.read_text()
-        )
-        raise AssertionError(
-            f"snakemake {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}\n{logs}"
-        )
-    return done.stdout + done.stderr
+snakemake = run_snakemake
 
 
 def planned_jobs(output: str) -> dict[str, int]:
