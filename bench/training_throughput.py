@@ -27,7 +27,7 @@ import torch
 import yaml
 from transformers import AutoTokenizer, TrainerCallback
 
-from guiding import backends
+from guiding import implementations
 from guiding.config import load_recipes
 from guiding.student.embedded import build_student_base
 from guiding.student.training import to_conversation, train_rows
@@ -118,7 +118,7 @@ def main() -> None:
     load_recipes(config, ROOT)
     world = dict(config["world"])
     world["sizes"] = {**world["sizes"], "train_easy": 2000, "train_hard": 600}
-    splits = backends.create("task_source", "world", **world).splits()
+    splits = implementations.create("task_source", "world", **world).splits()
     data = {"stage1": splits["train_easy"], "stage2": splits["train_hard"]}
     peak = {
         name: matmul_peak(dtype, args.threads) for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))

@@ -16,12 +16,15 @@ from conftest import ROOT, small_config, small_study_command
 
 from guiding.config import ConfigError, estimated_calls, load_config, stage2_runs
 from guiding.core.io import read_jsonl, write_json, write_jsonl
-from guiding.judging.released import (
-    ReleasedDataError,
-    export_pairs,
-    export_weaker_sampling,
-    import_released,
-)
+from guiding.judging.pairs import build_pairs
+from guiding.released import ReleasedDataError, export_pairs, export_weaker_sampling
+from guiding.released import import_released as import_with
+
+
+def import_released(root, **settings):
+    """The import, with make_pairs' own pair builder for the weaker teachers (as rule import_released)."""
+    return import_with(root, build_pairs=build_pairs, **settings)
+
 
 FIXTURES = ROOT / "tests" / "data" / "released"
 MALFORMED = FIXTURES / "malformed"

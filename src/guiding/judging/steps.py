@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 
 from .. import implementations
+from .. import released as released_data
 from ..answers import grade_many
 from ..artifacts import JUDGED, PAIR_STATS, PAIRS, RELEASED_TEST, SAMPLES, parse
 from ..core.io import read_jsonl, write_json, write_jsonl
-from . import released as released_data
 from .pairs import build_pairs
 from .seams import FinalJudge, StepJudge, judge_steps_all
 
@@ -126,6 +126,7 @@ def import_released(
         test_data=released["test_data"],
         pair_pools=released["pair_pools"],
         paraphrase_pools=released["paraphrase_pools"],
+        build_pairs=build_pairs,
         judge_label=released["judge_label"],
         seed=seed,
         workers=threads,
