@@ -5,6 +5,7 @@ min_version("9.0")
 
 # The guiding package is on the path (the Snakefile puts src/ there).
 import guiding.artifacts as A  # noqa: E402  every path and name of the study
+from guiding.report import layout  # noqa: E402  the tables and where the report shows them
 from guiding.config import (  # noqa: E402
     canonical,
     check_config,
@@ -110,7 +111,7 @@ def data_tables():
     """The data tables; with released pairs only the sets' (the teachers and judge agreement
     tables measure the pipeline's own samples of every teacher and kind, which it has not made).
     """
-    tables = ["data_sets"] if RELEASED else A.DATA_TABLES
+    tables = ["data_sets"] if RELEASED else list(layout.DATA_TABLES)
     return expand(A.TABLE, table=tables, ext=A.TABLE_FORMATS)
 
 

@@ -3,9 +3,6 @@
 # table has a provenance sidecar that records the config sections it rests on, so those sections
 # are its params.
 
-from guiding.report import layout  # the report's categories, subcategories and labels
-
-
 def table_outputs(table):
     """A table's outputs: the CSV (in the report, with report/<table>.rst as its caption), the
     Markdown and the provenance sidecar."""
@@ -34,7 +31,7 @@ rule data_sets_table:
     params:
         config=P.config_subset(*DATA_SECTIONS),
     script:
-        "../scripts/data_sets_table.py"
+        "../scripts/report_table.py"
 
 
 rule teachers_table:
@@ -54,7 +51,7 @@ rule teachers_table:
         confidence=config["evaluation"]["confidence"],
         bootstrap=config["evaluation"]["bootstrap"],
     script:
-        "../scripts/teachers_table.py"
+        "../scripts/report_table.py"
 
 
 rule judge_agreement_table:
@@ -70,7 +67,7 @@ rule judge_agreement_table:
     params:
         config=P.config_subset(*TEACHER_SECTIONS),
     script:
-        "../scripts/judge_agreement_table.py"
+        "../scripts/report_table.py"
 
 
 rule result_tables:
@@ -113,7 +110,7 @@ rule result_tables:
         runs=canonical(RUNS),
         benchmarks=BENCHMARKS,  # the config's order (P.config_subset sorts mapping keys)
     script:
-        "../scripts/result_tables.py"
+        "../scripts/report_table.py"
 
 
 rule findings_table:
@@ -131,7 +128,7 @@ rule findings_table:
         config=P.config_subset(*RESULT_SECTIONS),
         benchmarks=BENCHMARKS,
     script:
-        "../scripts/findings_table.py"
+        "../scripts/report_table.py"
 
 
 rule costs_table:
@@ -151,4 +148,4 @@ rule costs_table:
         prices=canonical(config["cost"].get("prices", {})),
         chars_per_token=config["cost"]["estimate"]["chars_per_token"],
     script:
-        "../scripts/costs_table.py"
+        "../scripts/report_table.py"

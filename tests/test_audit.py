@@ -19,6 +19,7 @@ from conftest import ROOT, SMALL
 from guiding import artifacts as A
 from guiding.cli import main as guiding
 from guiding.core.provenance.lineage import RECORDS, directory_digest, directory_files, record_path
+from guiding.report import layout
 
 pytestmark = pytest.mark.workflow
 
@@ -144,7 +145,7 @@ def test_audit_all_passes_and_every_table_reaches_the_world_seed_and_config(run,
     world = yaml.safe_load(SMALL.read_text())["world"]
     jobs = data["jobs"]
     tables = [t for t in data["tables"] if t["path"].endswith(".csv")]
-    assert {Path(t["path"]).stem for t in tables} >= {*A.DATA_TABLES, *A.EXPERIMENTS, A.FINDINGS, A.COST_TABLE}
+    assert {Path(t["path"]).stem for t in tables} >= {*layout.DATA_TABLES, *A.EXPERIMENTS, A.FINDINGS, A.COST_TABLE}
     for table in tables:
         reached, todo = set(), [table["job"]]
         while todo:

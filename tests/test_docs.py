@@ -132,3 +132,31 @@ def test_every_config_file_and_page_named_exists(page):
 
 def test_the_readme_is_a_map():
     assert len((ROOT / "README.md").read_text().splitlines()) <= 200
+
+
+def test_the_cli_reference_is_generated_from_the_command_s_own_parser():
+    from guiding.cli_docs import PAGE, render
+
+    assert PAGE.read_text() == render(), "docs/cli.md is stale: run `python -m guiding.cli_docs --write`"
+    _, modules = build_parser()
+    assert [f"## guiding {name}" for name in modules] == re.findall(r"^## guiding [\w-]+$", PAGE.read_text(), re.M)
+
+
+GUIDE = ROOT / "docs" / "extending.md"
+# A path of the checkout in backquotes; placeholders such as <table> are not paths.
+GUIDE_PATH = re.compile(r"`((?:src|tests|rules|config|scripts|report|docs|envs|profiles)/[^`<>\s]*)`")
+
+
+def test_every_file_and_test_the_extending_guide_names_exists():
+    text = GUIDE.read_text()
+    paths = sorted(set(GUIDE_PATH.findall(text)))
+    assert len(paths) > 20, paths  # the guide names its files
+    assert [p for p in paths if not (ROOT / p).exists()] == []
+    tests = "".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
+    named = set(re.findall(r"`(test_\w+[a-z])`", text))  # whole names; `test_x_...` abbreviates one
+    assert named and [t for t in named if f"def {t}(" not in tests] == []
+
+
+def test_the_guides_stay_short():
+    for page in (GUIDE, ROOT / "docs" / "cli.md"):
+        assert len(page.read_text().splitlines()) <= 250, page.name

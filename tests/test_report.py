@@ -629,7 +629,7 @@ def test_the_report_layout_lists_the_findings_first_and_labels_results_by_benchm
 
     root = Path(__file__).resolve().parents[1]
     config = load_recipes(yaml.safe_load((root / "config" / "config.yaml").read_text()), root)
-    tables = [A.FINDINGS, *A.EXPERIMENTS, *A.DATA_TABLES, A.COST_TABLE]
+    tables = [A.FINDINGS, *A.EXPERIMENTS, *layout.DATA_TABLES, A.COST_TABLE]
     assert set(layout.CATEGORIES) == set(tables)
     # The report's menu sorts categories by name.
     assert sorted(set(layout.CATEGORIES.values()))[0] == layout.category(A.FINDINGS)

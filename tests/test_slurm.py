@@ -21,13 +21,14 @@ import pytest
 from conftest import ROOT, small_study_command
 
 from guiding import artifacts as A
+from guiding.report import layout
 
 PROFILE = ROOT / "tests" / "cluster" / "profile"
 STUDY = ROOT / "tests" / "config" / "cluster.yaml"
 FAILING = ROOT / "tests" / "cluster" / "Snakefile"
 UP, DOWN = ROOT / "cluster" / "slurm-up.sh", ROOT / "cluster" / "slurm-down.sh"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-TABLES = [f"{name}.{ext}" for name in (*A.DATA_TABLES, *A.EXPERIMENTS) for ext in ("csv", "md")]
+TABLES = [f"{name}.{ext}" for name in (*layout.DATA_TABLES, *A.EXPERIMENTS) for ext in ("csv", "md")]
 # Hard limits (s): bring-up (40 s with installing the packages on a fresh machine), one run of
 # the small study on the cluster beside a local one (12 min measured on 2 cores shared with
 # two other workflow runs), the failing job (must be reported within 2 min), teardown.

@@ -166,7 +166,7 @@ def report(run, tmp_path_factory):
 
 def reported_results() -> dict[str, tuple[str, str]]:
     """Every result table and figure the report must hold: {path: (table, Table or Figure)}."""
-    tables = [A.FINDINGS, *A.EXPERIMENTS, *A.DATA_TABLES, A.COST_TABLE]
+    tables = [A.FINDINGS, *A.EXPERIMENTS, *layout.DATA_TABLES, A.COST_TABLE]
     return {
         **{A.fill(A.TABLE, table=t, ext="csv"): (t, layout.TABLE) for t in tables},
         **{A.fill(A.FIGURE, figure=f): (f, layout.FIGURE) for f in A.EXPERIMENTS},

@@ -25,7 +25,6 @@ CONVERTER = "converter"  # the LLM role of the conversions (config llm.roles.con
 BASELINE = "stage1"  # the model without stage 2: the baseline row of every result table
 EXPERIMENTS = ("error_rate_sweep", "teacher_comparison", "combinations")  # the paper's three
 FINDINGS = "findings"  # the paper's claims as comparisons fixed in advance, each with a verdict
-DATA_TABLES = ("data_sets", "teachers", "judge_agreement")
 COST_TABLE = "costs"  # requests, tokens and USD per role and teacher, from the response cache
 TABLE_FORMATS = ("csv", "md", "provenance.json")
 

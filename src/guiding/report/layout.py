@@ -13,8 +13,17 @@ differ too (a figure that shows fewer benchmarks than its table). One result per
 
 from __future__ import annotations
 
-from ..artifacts import COST_TABLE, DATA_TABLES, EXPERIMENTS, FINDINGS, error_rate_set_name
+from ..artifacts import COST_TABLE, EXPERIMENTS, FINDINGS, error_rate_set_name
 from ..config import claimed_comparisons
+
+# The data tables, each with its labels in the report: what it is and what it has a row for. A
+# table here is built by the default target (rule all) and shown under "5. Data".
+DATA_TABLES = {
+    "data_sets": {"table": "supervision sets", "rows": "every supervision set"},
+    "teachers": {"table": "teachers", "rows": "every teacher and kind of supervision"},
+    "judge_agreement": {"table": "judge agreement", "rows": "every teacher and kind of supervision"},
+}
+COST_LABELS = {"table": "LLM costs", "rows": "every LLM role and teacher"}
 
 CATEGORIES = {
     FINDINGS: "1. Findings",
@@ -25,20 +34,6 @@ CATEGORIES = {
     COST_TABLE: "6. Costs",
 }
 TABLE, FIGURE = "Table", "Figure"  # the subcategories of an experiment's results
-
-# What each data table has a row for.
-DATA_ROWS = {
-    "data_sets": "every supervision set",
-    "teachers": "every teacher and kind of supervision",
-    "judge_agreement": "every teacher and kind of supervision",
-    COST_TABLE: "every LLM role and teacher",
-}
-DATA_TITLES = {
-    "data_sets": "supervision sets",
-    "teachers": "teachers",
-    "judge_agreement": "judge agreement",
-    COST_TABLE: "LLM costs",
-}
 
 
 def category(table: str) -> str:
@@ -89,8 +84,10 @@ def labels(config: dict, table: str, result: str = TABLE) -> dict[str, str]:
     """The labels of a table or an experiment's figure (``result``) in the report: for the findings
     and the experiments the benchmarks it covers and the settings it compares (the bar charts show
     the first benchmark only), for a data table what it is and what it has a row for."""
-    if table in DATA_ROWS:
-        return {"table": DATA_TITLES[table], "rows": DATA_ROWS[table]}
+    if table in DATA_TABLES:
+        return dict(DATA_TABLES[table])
+    if table == COST_TABLE:
+        return dict(COST_LABELS)
     benchmarks = benchmark_labels(config)
     if result == FIGURE and table != "error_rate_sweep":
         benchmarks = benchmarks[:1]

@@ -23,7 +23,13 @@ def convert(item: dict, index: int) -> dict:
     if item.get("passage"):
         question = f"{item['passage'].strip()}\n{question}"
     solution = (item.get("other") or {}).get("solution")
-    return {"id": str(index), "question": question, "options": " ".join(options), "Answer": item["label"], "solution": solution}
+    return {
+        "id": str(index),
+        "question": question,
+        "options": " ".join(options),
+        "Answer": item["label"],
+        "solution": solution,
+    }
 
 
 def main(source: str) -> None:

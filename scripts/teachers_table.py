@@ -1,5 +1,0 @@
-# rule teachers_table (rules/report.smk)
-from guiding.core.steps import run_step
-from guiding.report.steps import teachers_table
-
-run_step(snakemake, teachers_table)  # noqa: F821 (snakemake is given by the script directive)
