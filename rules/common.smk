@@ -5,7 +5,9 @@ min_version("9.0")
 
 # The guiding package is on the path (the Snakefile puts src/ there).
 import guiding.artifacts as A  # noqa: E402  every path and name of the study
-from guiding.report import layout  # noqa: E402  the tables and where the report shows them
+from guiding.report import (
+    layout,
+)  # noqa: E402  the tables and where the report shows them
 from guiding.config import (  # noqa: E402
     canonical,
     check_config,
@@ -139,6 +141,21 @@ def llm_request_manifests():
         *converted,
     ]
     return expand(A.LLM_REQUESTS, job=jobs)
+
+
+def table_outputs(table):
+    """A table's outputs: the CSV (in the report, with report/<table>.rst as its caption), the
+    Markdown and the provenance sidecar."""
+    return {
+        "csv": report(
+            A.fill(A.TABLE, table=table, ext="csv"),
+            caption=f"../report/{table}.rst",
+            category=layout.category(table),
+            labels=layout.labels(config, table),
+        ),
+        "md": A.fill(A.TABLE, table=table, ext="md"),
+        "provenance_json": A.fill(A.TABLE, table=table, ext="provenance.json"),
+    }
 
 
 def cost_tables():

@@ -3,20 +3,6 @@
 # table has a provenance sidecar that records the config sections it rests on, so those sections
 # are its params.
 
-def table_outputs(table):
-    """A table's outputs: the CSV (in the report, with report/<table>.rst as its caption), the
-    Markdown and the provenance sidecar."""
-    return {
-        "csv": report(
-            A.fill(A.TABLE, table=table, ext="csv"),
-            caption=f"../report/{table}.rst",
-            category=layout.category(table),
-            labels=layout.labels(config, table),
-        ),
-        "md": A.fill(A.TABLE, table=table, ext="md"),
-        "provenance_json": A.fill(A.TABLE, table=table, ext="provenance.json"),
-    }
-
 
 rule data_sets_table:
     input:

@@ -17,7 +17,6 @@ OPERATIONS = ("+", "-", "*")  # the synthetic world's operations (config world.e
 # The benchmarks come from config (evaluation.benchmarks); the embedded default's are the world's
 # held-out splits eval_hard and eval_easy.
 WORLD_SOURCE = "world"  # a benchmark source: a held-out split of the synthetic world
-LOCAL_DATA_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")  # a data source that is a local file
 # How an LLM converts a benchmark before it is asked: multiple choice turned into open questions
 # (JEE-Bench, SAT-Math), Chinese problems translated into English (Gaokao-Mathcloze).
 CONVERSIONS = ("open_questions", "translate_en")

@@ -20,6 +20,7 @@ from .core.io import canonical
 from .design import evaluation_seeds, sampled_decoding, stage1_recipe, stage2_recipe, stage2_runs
 from .implementations import llm_role
 from .llm.cache import DEFAULT_CACHE
+from .released.layout import data_files
 
 # The config sections each table's provenance records (what its inputs were built with).
 TEACHER_SECTIONS = ("mode", "backends", "world", "decomposition", "teachers", "sampling", "llm")
@@ -220,14 +221,9 @@ class RuleParams:
         if self.backends.get("pairs_source") != "released" or not released.get("local_dir"):
             return []
         root = Path(released["local_dir"])
-
-        def files(folder: str, subfolders) -> list[Path]:
-            bases = [root / folder] if subfolders is None else [root / folder / sub for sub in subfolders]
-            return [p for base in bases if base.is_dir() for p in base.rglob("*") if p.suffix in (".json", ".jsonl")]
-
-        found = files("task_sol_pairs", released["pair_pools"])
-        found += files("weaker_sampling", list(released["weaker_sampling"].values()))
-        found += files("paraphrase", released["paraphrase_pools"])
+        found = data_files(root, "task_sol_pairs", released["pair_pools"])
+        found += data_files(root, "weaker_sampling", list(released["weaker_sampling"].values()))
+        found += data_files(root, "paraphrase", released["paraphrase_pools"])
         found += [root / "test_data" / name for name in released["test_data"].values()]
         return sorted({str(p) for p in found if p.is_file()})
 

@@ -19,7 +19,7 @@ import hashlib
 import json
 from pathlib import Path
 
-# Local file suffix -> the datasets builder that reads it (artifacts.LOCAL_DATA_SUFFIXES, in order).
+# Local file suffix -> the datasets builder that reads it: a source with one of these is a local file.
 LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
 
 
