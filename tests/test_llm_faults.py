@@ -65,7 +65,7 @@ def test_serve_listens_on_loopback_unless_allowed_remote():
         serve.build_server(parser.parse_args(["--host", "192.168.1.7"]))
 
 
-# ---------------------------------------------------------------- the cost table after lost rows (item 4)
+# ---------------------------------------------------------------- the cost table after lost rows
 
 TEACHERS = {"main": {"step_error": 0.5, "error_style": "slip"}}
 PROBLEM = "Let a = 3. Let b = a + 4. Let c = b * 2. Let d = c - 5. Find d."
@@ -130,7 +130,7 @@ def test_the_cost_table_bills_lost_rows_at_a_bound_and_failures_at_nothing(tmp_p
     assert "2 whose cache row was lost" in caption and "estimated upper bound" in caption
 
 
-# ---------------------------------------------------------------- the spending limit at run time (item 5)
+# ---------------------------------------------------------------- the spending limit at run time
 
 
 def test_a_job_stops_before_sending_what_would_pass_the_spending_limit(tmp_path):
