@@ -718,7 +718,8 @@ def parse_solution(text: str) -> Parsed:
 _HEADER_NUMBER = r"\d+|one|two|three|four|five|i{1,3}|iv|v"
 _ITEM_HEADER = re.compile(
     rf"^(?:new\s+|sub-?)?(?:subtask|sub-?problem|problem|question|task|part|item)\s*#?\s*(?:{_HEADER_NUMBER})\b"
-    rf"{_BOLD_TAIL}[:.)\-\u2013\u2014]?{_BOLD_TAIL}(?P<rest>.*)$",
+    # a parenthetical after the number is the header's, not the problem's: "**Subtask 1 (steps 1-2)**"
+    rf"{_BOLD_TAIL}(?:\([^()]*\))?{_BOLD_TAIL}[:.)\-\u2013\u2014]?{_BOLD_TAIL}(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _NUMBERED = re.compile(r"^\(?(?P<number>\d+)\s*[.)]\s*(?P<rest>.*)$")
@@ -726,7 +727,13 @@ _PROBLEM_LABEL = re.compile(
     rf"^(?:problem|question|statement|task){_BOLD_TAIL}(?:[:\uff1a]|$){_BOLD_TAIL}(?P<rest>.*)$", re.IGNORECASE
 )
 _SOLUTION_HEADER = re.compile(
-    rf"^(?:solution|worked solution|answer){_BOLD_TAIL}(?:[:\uff1a]|$){_BOLD_TAIL}(?P<rest>.*)$", re.IGNORECASE
+    r"^(?:solution|worked solution|answer)"
+    # "Solution 1", "Solution to New Problem 1", "Solution for Subtask 2" head the current item's solution
+    rf"(?:\s*#?\s*(?:{_HEADER_NUMBER})\b|\s+(?:to|for|of)\s+(?:the\s+)?(?:new\s+)?"
+    rf"(?:subtask|sub-?problem|problem|question|task|part)\s*#?\s*(?:{_HEADER_NUMBER})\b)?"
+    # "Solution:", a heading "## Solution" alone, or the AMS "**Solution.**"
+    rf"{_BOLD_TAIL}(?:[:\uff1a]|\.(?=\s|\*|_|$)|$){_BOLD_TAIL}(?P<rest>.*)$",
+    re.IGNORECASE,
 )
 _END_MARKER = re.compile(r"\[\[\s*/?\s*end\s*\]\]", re.IGNORECASE)
 _HEADER_MARKER = re.compile(r"\[\[\s*(?:sub-?)?(?:task|problem)", re.IGNORECASE)
@@ -738,6 +745,9 @@ class _Item:
     problem: list[str] = field(default_factory=list)
     solution: list[str] = field(default_factory=list)
     section: str | None = "problem"
+    labelled: bool = False
+    """Its problem started at a "Problem:" label: what came before the label (a heading's title,
+    "Subtask 1: Computing b") is no part of it."""
 
 
 def _item_done(item: _Item | None) -> bool:
@@ -783,12 +793,14 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
         header = _ITEM_HEADER.match(line) or (_NUMBERED.match(line) if _item_done(current) else None)
         if header or _HEADER_MARKER.search(raw):
             current = start()
-            content = line = header["rest"].strip() if header else line
+            content = header["rest"].strip() if header else line
+            line = lead(content)  # "(1) **Problem:** ..." holds a label after its number
         problem, solution = _PROBLEM_LABEL.match(line), _SOLUTION_HEADER.match(line)
         if problem:
-            if current is None or current.solution or current.section is None:
+            if current is None or current.solution or current.section is None or current.labelled:
                 current = start()
             current.section, content = "problem", problem["rest"].strip()
+            current.problem, current.labelled = [], True  # a title before the label is the header's
         elif solution and current is not None:
             current.section, content = "solution", solution["rest"].strip()
         if current is not None and current.section is not None and content:
@@ -870,7 +882,15 @@ def _json_items(text: str) -> list[tuple[str, str]] | str | None:
     keys = [{str(k).lower(): v for k, v in d.items()} for d in data]
     if not all("problem" in d and "solution" in d for d in keys):
         return "invalid_json"
-    return [(str(d["problem"] or ""), str(d["solution"] or "")) for d in keys]
+    items = []
+    for d in keys:
+        problem, solution = d["problem"], d["solution"]
+        if isinstance(solution, list) and all(isinstance(step, str) for step in solution):
+            solution = "\n".join(step.strip() for step in solution)  # the steps, one a line
+        if not all(v is None or isinstance(v, str | int | float) and not isinstance(v, bool) for v in (problem, solution)):
+            return "invalid_json"  # a list of objects, a nested value: what would the text be?
+        items.append((str(problem or ""), str(solution or "")))
+    return items
 
 
 # ---------------------------------------------------------------- paraphrase
@@ -927,6 +947,10 @@ _WHICH_OPTION = re.compile(
     re.I | re.MULTILINE,
 )
 _OPTION_NAMED = re.compile(r"\s*\((?:(?:option|choice)\s+)?\(?[A-E]\)?\)\s*\.?$", re.I)
+# An option letter inside a text or font command: "\\textbf{(C)}", "\\text{B}", "\\mathrm{D}".
+_WRAPPED_LETTER = re.compile(
+    r"\\(?:text(?:bf|it|rm|sf|tt|up)?|math(?:bf|rm|it|sf|tt|bb)|emph|bf|rm)\s*\{\s*(\(?[A-E]\)?)\s*\}"
+)
 _LETTER_PREFIX = re.compile(r"^(?:(?:option|choice)\s+)?\(?([A-E])\)?\s*[:.)]\s+|^\(([A-E])\)\s*", re.I)
 
 
@@ -1004,6 +1028,7 @@ def parse_open_question(text: str) -> Parsed:
     if not question:
         return failed("no_question")
     answer = strip_math(answer)
+    answer = strip_math(_WRAPPED_LETTER.sub(r"\1", answer))  # "$\\boxed{\\textbf{(A)}}$" is "(A)"
     prefix = _LETTER_PREFIX.match(answer)
     if prefix and answer[prefix.end() :].strip():
         answer = strip_math(answer[prefix.end() :])
@@ -1012,7 +1037,7 @@ def parse_open_question(text: str) -> Parsed:
         answer = strip_math(answer[: named.start()])  # "2 (option B)"
     if not answer:
         return failed("no_answer")
-    if re.fullmatch(r"\(?[A-E]\)?", answer):  # a lower-case e may be Euler's number
+    if re.fullmatch(r"(?:(?i:option|choice)\s*)?\(?[A-E]\)?", answer):  # a lower-case e may be Euler's number
         return failed("answer_is_a_letter")
     letters = set(_OPTION_LABEL.findall(question)) | set(_OPTION_IN_PARENS.findall(question))
     if {"A", "B"} <= letters or len(letters) >= 3 or _WHICH_OPTION.search(question):
@@ -1020,24 +1045,49 @@ def parse_open_question(text: str) -> Parsed:
     return Parsed({"problem": question, "answer": answer})
 
 
+_NOTE_LINE = re.compile(
+    r"^\(?\s*(?:notes?|n\.\s*b\.|explanation|remarks?|comments?|reasoning)" + _BOLD_TAIL + r"[:\uff1a]", re.I
+)
+
+
+def _unquote(raw: str) -> str:
+    """A line of kept text without its blockquote marker ("> "), else as written."""
+    return re.sub(r"^\s*>[ \t]?", "", raw).strip()
+
+
 def _labelled_question(text: str) -> tuple[str, str] | None:
     """(question, answer) from the sections of a reply marked by headers or labels; None without a question."""
     for pattern, replacement in _CONVERSION_MARKERS:
         text = pattern.sub(replacement, text)
     sections: dict[str, list[str]] = {}
-    current = None
+    current, quoted = None, False
     for raw in _lines(_FENCE.sub("", text)):
         if raw.strip() == "[[END]]":
             current = None if "answer" in sections else current
             continue
         line = lead(_MARKER.sub("", raw))
         question, answer = _QUESTION_HEADER.match(line), _ANSWER_HEADER.match(line)
+        in_quote = bool(re.match(r"\s*>", raw))
         if question and "answer" not in sections:
             current, content = "question", question["rest"]
+            if quoted:  # a blockquote before the label was no question after all
+                sections.pop("question", None)
+                quoted = False
         elif answer and "question" in sections:
             current, content = "answer", answer["rest"]
+        elif _NOTE_LINE.match(line) and current == "answer" and sections.get(current):
+            # "Note: I removed the options" after the answer line is no part of it (in the question,
+            # "Note: x is an integer" may be a condition: it stays)
+            current = None
+            continue
+        elif in_quote and current is None and not sections:
+            # A question given as a blockquote without a label: "> What is ...?" then "**Answer:** 720".
+            current, quoted, content = "question", True, _unquote(raw)
+        elif quoted and current == "question" and raw.strip() and not in_quote:
+            current = None  # the quoted question ended; what follows before the answer is chatter
+            continue
         else:
-            content = raw.strip() if current == "question" else line
+            content = _unquote(raw) if current == "question" else line
         if current == "answer" and not content and sections.get("answer"):
             current = None  # a blank line ends the answer: what follows is chatter
             continue
@@ -1052,6 +1102,11 @@ def _labelled_question(text: str) -> tuple[str, str] | None:
 # ---------------------------------------------------------------- translation
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A solution the translate prompt did not ask for, under its own label after the problem:
+# "**Solution:**", "Answer:", "**Solution (not requested):**", "解：", "答案：".
+_UNREQUESTED_SOLUTION = re.compile(
+    r"^(?:(?:worked\s+|final\s+)?(?:solution|answer)|解答?|答案)(?:\s*\([^()]*\))?" rf"{_BOLD_TAIL}[:\uff1a]", re.I
+)
 MAX_UNTRANSLATED = 0.1  # share of a translation's letters that may be Chinese characters
 
 
@@ -1062,7 +1117,9 @@ def parse_translation(text: str) -> Parsed:
     reason "not_translated"; a refusal is "refusal"."""
     if is_refusal(text):
         return failed("refusal")
-    body = "\n".join(_kept_text(text, "translation")).strip()
+    lines = _kept_text(text, "translation")
+    solution = next((i for i, line in enumerate(lines) if i and _UNREQUESTED_SOLUTION.match(lead(line))), None)
+    body = "\n".join(_drop_notes(lines[:solution]) if solution is not None else lines).strip()
     if not body:
         return failed("empty")
     letters = [c for c in body if c.isalpha()]
