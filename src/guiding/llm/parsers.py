@@ -306,10 +306,16 @@ def _bare_token(line: str) -> bool | None | str:
     return _token_value(m[1]) if m else ""
 
 
+# A hedge in front of a first sentence's decision: "I would say yes, because ...", "I'd say no -".
+_HEDGE = re.compile(r"^(?:i\s+would|i'd|i\s+will|i'll)\s+(?:say|answer)\s*:?\s*", re.I)
+
+
 def _first_sentence_decision(line: str) -> bool | None | str:
     """The decision a reply's first line starts with, followed by punctuation or its end:
-    "Yes, it is well defined.", "Correct - both give 14.", "1 - the results agree"."""
+    "Yes, it is well defined.", "Correct - both give 14.", "1 - the results agree", also after
+    a hedge ("I would say yes, because ...")."""
     text = lead(line)
+    text = text[_HEDGE.match(text).end() :] if _HEDGE.match(text) else text
     m = _PROSE_TOKEN.match(text.translate(_FULL_WIDTH))
     if not m:
         return ""
@@ -365,7 +371,7 @@ def _decision(text: str, labels: str, weak_labels: str) -> bool | None | str:
 
 # "The verdict is 1", "So my final answer is 0": read as "verdict: 1", "final answer: 0".
 _STATEMENT = re.compile(
-    r"^(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:the|my)\s+(?P<label>(?:final\s+)?(?:verdict|answer|decision|result))"
+    r"^(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:i\s+(?:think|believe)\s+)?(?:the|my)\s+(?P<label>(?:final\s+)?(?:verdict|answer|decision|result))"
     r"\s+(?:is|would\s+be)\s*:?\s*",
     re.IGNORECASE,
 )
@@ -404,6 +410,31 @@ def parse_yes_no(text: str) -> Parsed:
     if not isinstance(value, bool):
         return failed("refusal" if value == "" and is_refusal(text) else "no_answer")
     return Parsed(value)
+
+
+# The ill-defined filter's answer in its own words, at the start of an answer line or of the reply:
+# "Answer: Not well defined", "**Answer:** ill-defined (...)", "Well defined - every quantity ...".
+_WELL_DEFINED_WORDS = re.compile(
+    r"^(?P<head>\W*(?:(?:my\s+|the\s+)?(?:final\s+)?answer" + _BOLD_TAIL + r"[:\uff1a]" + _BOLD_TAIL + r")?)"
+    r"(?P<words>(?:(?:it|the\s+problem|this\s+problem)\s+is\s+)?(?:(?:not|ill)[\s-]+(?:well[\s-]+)?|well[\s-]+)(?:defined|posed))"
+    r"(?=\W*$|\s*[.,;:!(\u2013\u2014]|\s+-\s|\s+(?:because|since|as)\b)",
+    re.I,
+)
+
+
+def parse_well_defined(text: str) -> Parsed:
+    """The ill-defined filter's answer (``parse_yes_no``), also given in words on an answer line or
+    as the reply's start: "Answer: Not well defined" is 0, "Answer: Well defined" is 1."""
+
+    def in_digits(m: re.Match) -> str:
+        negated = re.search(r"\b(?:not|ill)[\s-]", m["words"], re.I)
+        return m["head"] + ("0" if negated else "1")
+
+    lines = _lines(text)
+    for i, line in enumerate(lines):
+        if i == 0 or re.match(r"\W*(?:(?:my|the)\s+)?(?:final\s+)?answer\b", line, re.I):
+            lines[i] = _WELL_DEFINED_WORDS.sub(in_digits, line, count=1)
+    return parse_yes_no("\n".join(lines))
 
 
 # ---------------------------------------------------------------- step counts
@@ -481,7 +512,7 @@ def parse_count(text: str) -> Parsed:
 _STEP_LINE = re.compile(
     r"^(?:steps?|\u6b65\u9aa4|\u7b2c)?\s*#?\s*(\d{1,4})(?:\s*(?:-|\u2013|to|through)\s*(?P<last>\d{1,4}))?"
     r"\s*(?:\u6b65)?(?:\s*\([^()]*\))?(?:\*\*|__)?\s*"
-    r"(?:[:.)\-\u2013\u2014=]|->|\u2192|is\b)\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
+    r"(?:->|=>|[\u2192\u21d2\u27f6\u27f9]|[:.)\-\u2013\u2014=]|is\b)\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _TRAILING_MARK = re.compile(r"(?:^|\s)(\u2705|\u274c|\u2714\ufe0f?|\u2713|\u2717|\u2718|\u274e)\s*$")
@@ -493,12 +524,28 @@ _TRAILING_WORD = re.compile(
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 
 
+_ARROW = re.compile(r"\s(?:->|=>|[\u2192\u21d2\u27f6\u27f9\u2794])\s")
+# A restated computation that an arrow completes: "15 - 14 -> 1" gives 1, no verdict.
+_OPEN_COMPUTATION = re.compile(r"[-+*/\u00d7\u00f7\u2212\u22c5^]|\\(?:times|cdot|div|frac)")
+
+
 def _step_verdict(rest: str) -> bool | None | str:
-    """The verdict on a step line after its number: "1", "correct", "**0** (7 * 2 is 14)", or a
-    restated step that ends in a mark ("b = 7 ✅", "c = 15 — incorrect"). "1 + 6 = 8" is none."""
+    """The verdict on a step line after its number: "1", "correct", "**0** (7 * 2 is 14)", a
+    restated step that ends in a mark ("b = 7 ✅", "c = 15 — incorrect") or an arrow and a verdict
+    ("b = 3 + 4 = 7 → 1"). "1 + 6 = 8" and "15 - 14 → 1" are none."""
     value = _read_token(rest, words_may_run_on=False)
     if value != "":
         return value
+    arrows = list(_ARROW.finditer(rest))
+    if arrows:
+        before, after = rest[: arrows[-1].start()], rest[arrows[-1].end() :]
+        value = _read_token(after, words_may_run_on=True)
+        # A digit after an arrow may be what the restated computation gives ("15 - 14 -> 1"): it is
+        # a verdict only after a finished equation ("b = 3 + 4 = 7 -> 1"), whose last side is a value.
+        if value != "" and not (
+            _OPEN_COMPUTATION.search(before.rsplit("=", 1)[-1]) and re.match(r"[\s*_`\"'$(\[{]*[01]\b", after)
+        ):
+            return value
     mark = _TRAILING_MARK.search(rest) or _TRAILING_WORD.search(rest)
     return _token_value(mark[1]) if mark else ""
 
@@ -1135,7 +1182,7 @@ PARSERS: dict[str, Callable[..., Parsed]] = {
     "rewrite": parse_solution,
     "judge_final": parse_verdict,
     "judge_steps": parse_step_verdicts,
-    "filter_ill_defined": parse_yes_no,
+    "filter_ill_defined": parse_well_defined,
     "filter_too_few_steps": parse_count,
     "filter_near_duplicate": parse_yes_no,
     "paraphrase": parse_paraphrase,
