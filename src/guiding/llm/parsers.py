@@ -934,7 +934,7 @@ def _json_items(text: str) -> list[tuple[str, str]] | str | None:
         problem, solution = d["problem"], d["solution"]
         if isinstance(solution, list) and all(isinstance(step, str) for step in solution):
             solution = "\n".join(step.strip() for step in solution)  # the steps, one a line
-        if not all(v is None or isinstance(v, str | int | float) and not isinstance(v, bool) for v in (problem, solution)):
+        if any(isinstance(v, list | dict | bool) for v in (problem, solution)):
             return "invalid_json"  # a list of objects, a nested value: what would the text be?
         items.append((str(problem or ""), str(solution or "")))
     return items
