@@ -428,7 +428,7 @@ def parse_well_defined(text: str) -> Parsed:
 
     def in_digits(m: re.Match) -> str:
         negated = re.search(r"\b(?:not|ill)[\s-]", m["words"], re.I)
-        return m["head"] + ("0" if negated else "1")
+        return (m["head"] or "Answer: ") + ("0" if negated else "1")  # a sentence: read as its answer
 
     lines = _lines(text)
     for i, line in enumerate(lines):
@@ -1076,8 +1076,9 @@ def parse_open_question(text: str) -> Parsed:
         return failed("no_question")
     answer = strip_math(answer)
     answer = strip_math(_WRAPPED_LETTER.sub(r"\1", answer))  # "$\\boxed{\\textbf{(A)}}$" is "(A)"
+    answer = re.sub(r"^(?:\*\*|__)(?=\(?[A-E]\b)|(?<=[A-E)])(?:\*\*|__)$", "", answer)  # "(A)**" of "**(A)**"
     prefix = _LETTER_PREFIX.match(answer)
-    if prefix and answer[prefix.end() :].strip():
+    if prefix and re.search(r"[\w\\]", answer[prefix.end() :]):
         answer = strip_math(answer[prefix.end() :])
     named = _OPTION_NAMED.search(answer)
     if named and answer[: named.start()].strip():
