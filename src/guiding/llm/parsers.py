@@ -415,7 +415,11 @@ def parse_yes_no(text: str) -> Parsed:
 # The ill-defined filter's answer in its own words, at the start of an answer line or of the reply:
 # "Answer: Not well defined", "**Answer:** ill-defined (...)", "Well defined - every quantity ...".
 _WELL_DEFINED_WORDS = re.compile(
-    r"^(?P<head>\W*(?:(?:my\s+|the\s+)?(?:final\s+)?answer" + _BOLD_TAIL + r"[:\uff1a]" + _BOLD_TAIL + r")?)"
+    r"^(?P<head>\W*(?:(?:my\s+|the\s+)?(?:final\s+)?answer"
+    + _BOLD_TAIL
+    + r"[:\uff1a]"
+    + _BOLD_TAIL
+    + r"|i\s+(?:would\s+say|think|believe)\s+(?:that\s+)?|i'd\s+say\s+(?:that\s+)?)?)"
     r"(?P<words>(?:(?:it|the\s+problem|this\s+problem)\s+is\s+)?(?:(?:not|ill)[\s-]+(?:well[\s-]+)?|well[\s-]+)(?:defined|posed))"
     r"(?=\W*$|\s*[.,;:!(\u2013\u2014]|\s+-\s|\s+(?:because|since|as)\b)",
     re.I,
@@ -428,7 +432,8 @@ def parse_well_defined(text: str) -> Parsed:
 
     def in_digits(m: re.Match) -> str:
         negated = re.search(r"\b(?:not|ill)[\s-]", m["words"], re.I)
-        return (m["head"] or "Answer: ") + ("0" if negated else "1")  # a sentence: read as its answer
+        head = m["head"] if re.search(r"answer", m["head"], re.I) else "Answer: "  # a sentence: read as its answer
+        return head + ("0" if negated else "1")
 
     lines = _lines(text)
     for i, line in enumerate(lines):
@@ -543,7 +548,8 @@ def _step_verdict(rest: str) -> bool | None | str:
         # A digit after an arrow may be what the restated computation gives ("15 - 14 -> 1"): it is
         # a verdict only after a finished equation ("b = 3 + 4 = 7 -> 1"), whose last side is a value.
         if value != "" and not (
-            _OPEN_COMPUTATION.search(before.rsplit("=", 1)[-1]) and re.match(r"[\s*_`\"'$(\[{]*[01]\b", after)
+            _OPEN_COMPUTATION.search(re.split(r"=|" + _ARROW.pattern, before)[-1])
+            and re.match(r"[\s*_`\"'$(\[{]*[01]\b", after)
         ):
             return value
     mark = _TRAILING_MARK.search(rest) or _TRAILING_WORD.search(rest)
@@ -771,7 +777,8 @@ _ITEM_HEADER = re.compile(
 )
 _NUMBERED = re.compile(r"^\(?(?P<number>\d+)\s*[.)]\s*(?P<rest>.*)$")
 _PROBLEM_LABEL = re.compile(
-    rf"^(?:problem|question|statement|task){_BOLD_TAIL}(?:[:\uff1a]|$){_BOLD_TAIL}(?P<rest>.*)$", re.IGNORECASE
+    rf"^(?:new\s+)?(?:problem|question|statement|task)(?:\s+statement)?{_BOLD_TAIL}(?:[:\uff1a]|$){_BOLD_TAIL}(?P<rest>.*)$",
+    re.IGNORECASE,
 )
 _SOLUTION_HEADER = re.compile(
     r"^(?:solution|worked solution|answer)"
@@ -994,11 +1001,26 @@ _WHICH_OPTION = re.compile(
     re.I | re.MULTILINE,
 )
 _OPTION_NAMED = re.compile(r"\s*\((?:(?:option|choice)\s+)?\(?[A-E]\)?\)\s*\.?$", re.I)
-# An option letter inside a text or font command: "\\textbf{(C)}", "\\text{B}", "\\mathrm{D}".
-_WRAPPED_LETTER = re.compile(
-    r"\\(?:text(?:bf|it|rm|sf|tt|up)?|math(?:bf|rm|it|sf|tt|bb)|emph|bf|rm)\s*\{\s*(\(?[A-E]\)?)\s*\}"
-)
+# An option letter inside a text or font command: "\\textbf{(C)}", "\\text{B}", "\\mathrm{D}", "{\\rm C}".
+_FONT = r"\\(?:text(?:bf|it|rm|sf|tt|up|normal)?|math(?:bf|rm|it|sf|tt|bb|normal)|emph|bf|rm|it)"
+_WRAPPED_LETTER = re.compile(rf"{_FONT}\s*\{{\s*(\(?[A-E]\)?)\s*\}}|\{{\s*{_FONT}\s+(\(?[A-E]\)?)\s*\}}")
+_FONT_GROUP = re.compile(rf"{_FONT}\s*\{{([^{{}}]*)\}}|\{{\s*{_FONT}\s+([^{{}}]*)\}}")
+# An answer that names an option: "Option (C)", "The correct option is C", "choice B".
+_NAMES_OPTION = re.compile(r"^(?:(?:the\s+)?(?:correct\s+)?(?:option|choice)\s*(?:is\s*)?:?\s*)?\(?[A-E]\)?$", re.I)
 _LETTER_PREFIX = re.compile(r"^(?:(?:option|choice)\s+)?\(?([A-E])\)?\s*[:.)]\s+|^\(([A-E])\)\s*", re.I)
+
+
+def _is_a_letter(answer: str) -> bool:
+    """An option letter however it is dressed: "C", "(C)", "Option (C)", "\\text{Option C}", "The correct
+    option is C" (a lower-case e may be Euler's number, so only capitals are letters)."""
+    plain = answer
+    for _ in range(3):
+        plain = _FONT_GROUP.sub(lambda m: m[1] if m[1] is not None else m[2], plain)
+    plain = re.sub(r"^[\s*_$.]+|[\s*_$.]+$", "", plain)
+    m = _NAMES_OPTION.match(plain)
+    return bool(m) and bool(
+        re.search(r"[A-E]\)?$", plain) or re.match(r"\W*(?:the|correct|option|choice)", plain, re.I)
+    )
 
 
 def _drop_reason(why: str) -> str:
@@ -1075,7 +1097,7 @@ def parse_open_question(text: str) -> Parsed:
     if not question:
         return failed("no_question")
     answer = strip_math(answer)
-    answer = strip_math(_WRAPPED_LETTER.sub(r"\1", answer))  # "$\\boxed{\\textbf{(A)}}$" is "(A)"
+    answer = strip_math(_WRAPPED_LETTER.sub(lambda m: m[1] or m[2], answer))  # "$\\boxed{\\textbf{(A)}}$" is "(A)"
     answer = re.sub(r"^(?:\*\*|__)(?=\(?[A-E]\b)|(?<=[A-E)])(?:\*\*|__)$", "", answer)  # "(A)**" of "**(A)**"
     prefix = _LETTER_PREFIX.match(answer)
     if prefix and re.search(r"[\w\\]", answer[prefix.end() :]):
@@ -1085,7 +1107,7 @@ def parse_open_question(text: str) -> Parsed:
         answer = strip_math(answer[: named.start()])  # "2 (option B)"
     if not answer:
         return failed("no_answer")
-    if re.fullmatch(r"(?:(?i:option|choice)\s*)?\(?[A-E]\)?", answer):  # a lower-case e may be Euler's number
+    if _is_a_letter(answer):
         return failed("answer_is_a_letter")
     letters = set(_OPTION_LABEL.findall(question)) | set(_OPTION_IN_PARENS.findall(question))
     if {"A", "B"} <= letters or len(letters) >= 3 or _WHICH_OPTION.search(question):
@@ -1093,6 +1115,8 @@ def parse_open_question(text: str) -> Parsed:
     return Parsed({"problem": question, "answer": answer})
 
 
+# A line of prose after an answer line: "This is the content of option B.", "Note that ...", "这是…".
+_PROSE = re.compile(r"^(?:[A-Z][a-z]+\s+[a-z]|[\u4e00-\u9fff])")
 _NOTE_LINE = re.compile(
     r"^\(?\s*(?:notes?|n\.\s*b\.|explanation|remarks?|comments?|reasoning)" + _BOLD_TAIL + r"[:\uff1a]", re.I
 )
@@ -1123,7 +1147,7 @@ def _labelled_question(text: str) -> tuple[str, str] | None:
                 quoted = False
         elif answer and "question" in sections:
             current, content = "answer", answer["rest"]
-        elif _NOTE_LINE.match(line) and current == "answer" and sections.get(current):
+        elif current == "answer" and any(sections.get(current, [])) and (_NOTE_LINE.match(line) or _PROSE.match(line)):
             # "Note: I removed the options" after the answer line is no part of it (in the question,
             # "Note: x is an integer" may be a condition: it stays)
             current = None
@@ -1153,7 +1177,9 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A solution the translate prompt did not ask for, under its own label after the problem:
 # "**Solution:**", "Answer:", "**Solution (not requested):**", "解：", "答案：".
 _UNREQUESTED_SOLUTION = re.compile(
-    r"^(?:(?:worked\s+|final\s+)?(?:solution|answer)|解答?|答案)(?:\s*\([^()]*\))?" rf"{_BOLD_TAIL}[:\uff1a]", re.I
+    r"^\s*(?:#+\s*|\*\*|__)?(?:(?:worked\s+|final\s+)?(?:solution|answer)|解答?|答案)(?:\s*\([^()]*\))?"
+    rf"(?:{_BOLD_TAIL}[:\uff1a]|\s*(?:\*\*|__)?\s*$)",
+    re.I,
 )
 MAX_UNTRANSLATED = 0.1  # share of a translation's letters that may be Chinese characters
 
@@ -1166,7 +1192,7 @@ def parse_translation(text: str) -> Parsed:
     if is_refusal(text):
         return failed("refusal")
     lines = _kept_text(text, "translation")
-    solution = next((i for i, line in enumerate(lines) if i and _UNREQUESTED_SOLUTION.match(lead(line))), None)
+    solution = next((i for i, line in enumerate(lines) if i and _UNREQUESTED_SOLUTION.match(line)), None)
     body = "\n".join(_drop_notes(lines[:solution]) if solution is not None else lines).strip()
     if not body:
         return failed("empty")
