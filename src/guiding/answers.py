@@ -6,6 +6,9 @@ way everywhere.
 - Extraction takes the last ``\\boxed{...}``/``\\fbox{...}`` with balanced braces. A box that never
   closes is a truncated generation and yields no answer: falling back to other patterns would credit
   ``\\boxed{1`` as the answer 1.
+  Without a box, the last answer statement decides ("The answer is", "Final answer:", a line that
+  starts "Answer:", Chinese 答案是/答案：/最终答案), then GSM8K's ``#### N``. A plain gold tuple
+  ``(x, y)`` answered in as many boxes, one entry each, is read as that tuple.
 - Plain numbers are compared exactly as floats; everything else goes to math-verify, gold first (its
   ``verify`` is not symmetric: it follows the gold's format, so the gold ``1<x<2`` accepts the
   predicted interval ``(1, 2)`` but the gold ``(1, 2)`` rejects ``1<x<2``) and wrapped in ``$...$``
