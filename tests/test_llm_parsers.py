@@ -393,3 +393,18 @@ def test_a_second_problem_label_before_any_solution_starts_another_item():
 def test_a_translation_keeps_a_problem_line_that_only_mentions_a_solution():
     text = "**Translation:** The solution set of $x^2 < 4$ is ____.\n\n**Solution:** $(-2, 2)$."
     assert parsers.parse_translation(text).value == "The solution set of $x^2 < 4$ is ____."
+
+
+@pytest.mark.parametrize(
+    "header, problem",
+    [
+        ("## Subtask 1: Find b\n\nLet a = 3 and b = a + 4. What is b?", "Let a = 3 and b = a + 4. What is b?"),
+        ("**Subtask 1: Finding b**\nLet a = 3 and b = a + 4. What is b?", "Let a = 3 and b = a + 4. What is b?"),
+        # a sentence in the heading is the problem's own
+        ("### Subtask 1: Let a = 3 and b = a + 4.\nFind b.", "Let a = 3 and b = a + 4.\nFind b."),
+        ("### Subtask 1: What is b if a = 3 and b = a + 4?", "What is b if a = 3 and b = a + 4?"),
+    ],
+)
+def test_a_headings_title_is_no_part_of_the_problem_below_it(header, problem):
+    parsed = parsers.parse_subtasks(f"{header}\nSolution: b = 3 + 4 = \\boxed{{7}}", 1)
+    assert parsed.value[0]["problem"] == problem

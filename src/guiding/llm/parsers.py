@@ -794,6 +794,10 @@ _HEADER_MARKER = re.compile(r"\[\[\s*(?:sub-?)?(?:task|problem)", re.IGNORECASE)
 _END = re.compile(r"^(?:end|-{3,}|\*{3,}|_{3,}|={3,})$", re.IGNORECASE)
 
 
+# A heading's title rather than the problem's first sentence: short, no sentence end, no formula.
+_TITLE = re.compile(r"[^.?!\u3002\uff1f=$\\]{1,80}?[^.?!\u3002\uff1f=$\\\s]\s*(?:\*\*|__)?\s*:?")
+
+
 @dataclass
 class _Item:
     problem: list[str] = field(default_factory=list)
@@ -802,6 +806,9 @@ class _Item:
     labelled: bool = False
     """Its problem started at a "Problem:" label: what came before the label (a heading's title,
     "Subtask 1: Computing b") is no part of it."""
+    titled: bool = False
+    """Its problem so far is a heading's title ("## Subtask 1: Finding b", no sentence): dropped
+    when the problem goes on below it."""
 
 
 def _item_done(item: _Item | None) -> bool:
@@ -849,6 +856,8 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
             current = start()
             content = header["rest"].strip() if header else line
             line = lead(content)  # "(1) **Problem:** ..." holds a label after its number
+            heading = re.match(r"\s*#", raw) or re.fullmatch(r"\s*(?:\*\*|__).*(?:\*\*|__)\s*:?\s*", raw)
+            current.titled = bool(heading and header and _TITLE.fullmatch(content))
         problem, solution = _PROBLEM_LABEL.match(line), _SOLUTION_HEADER.match(line)
         if problem:
             if current is None or current.solution or current.section is None or current.labelled:
@@ -858,6 +867,8 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
         elif solution and current is not None:
             current.section, content = "solution", solution["rest"].strip()
         if current is not None and current.section is not None and content:
+            if current.section == "problem" and current.titled and len(current.problem) == 1:
+                current.problem = []  # the heading's title: the problem goes on below it
             (current.problem if current.section == "problem" else current.solution).append(content)
         if ends and current is not None:
             current.section = None
