@@ -62,6 +62,17 @@ def read_jsonl(name: str) -> list[dict]:
         ("Janet makes 9 * 2 = 18.\n#### 18", "18"),
         ("#### 70,000\n", "70,000"),
         ("The answer is 3.\n\\boxedx", "3"),  # \boxedx is another command, not a box
+        # Without a box: a line that starts with the label "Answer:", and Chinese answer statements.
+        ("b = 7\nc = 14\nAnswer: 14", "14"),
+        ("c = 14\n\n**Answer:** 14", "14"),
+        ("c = 14\n**Answer: 14**", "14"),
+        ("c = 14\n答案：14", "14"),
+        ("所以答案是 $\\frac{1}{4}$。", r"\frac{1}{4}"),
+        ("最终答案为 12。", "12"),
+        ("The answer is 7.\nAnswer: 8", "8"),  # the last statement decides
+        ("我们检查答案是否正确：c = 14。", None),  # "whether the answer is right" states none
+        ("The Answer: 5 is a label inside a sentence? No: the question asks why.", None),
+        (r"x = \boxed{7}.\nAnswer: 8", "7"),  # after a box only "The final answer is" / "Final answer:" decide
     ],
 )
 def test_extract_answer(text: str, expected: str | None) -> None:
@@ -405,3 +416,30 @@ def test_gaokao_cloze_blanks() -> None:
     assert len(perturbed) > 100 and len(multi) > 10
     results, _ = grade_many(perturbed + swapped + missing, forms="multi_blank")
     assert [item for item, r in zip(perturbed + swapped + missing, results) if r["correct"]] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "gold", "predicted", "correct"),
+    [
+        ("x = \\boxed{2}\ny = \\boxed{3}", "(2, 3)", "(2, 3)", True),
+        ("$\\boxed{x = -1}$, $\\boxed{y = 4}$", "(-1, 4)", "(-1, 4)", True),
+        ("x = \\boxed{2}, y = \\boxed{4}", "(2, 3)", "(2, 4)", False),
+        # labels out of order: which entry is which? The last box stays the answer.
+        ("$\\boxed{y = 3}$, $\\boxed{x = 2}$", "(2, 3)", "x = 2", False),
+        ("one box: \\boxed{(2, 3)}", "(2, 3)", "(2, 3)", True),
+        ("too few boxes: y = \\boxed{3}", "(2, 3)", "3", False),
+        ("a box of two values last: \\boxed{1} then \\boxed{2, 3}", "(2, 3)", "2, 3", None),
+        (
+            "a stated answer after the boxes: \\boxed{2}, \\boxed{3}. The final answer is (2, 3).",
+            "(2, 3)",
+            "(2, 3)",
+            True,
+        ),
+        ("not a tuple gold: \\boxed{2} and \\boxed{3}", "3", "3", True),
+    ],
+)
+def test_a_gold_tuple_answered_in_as_many_boxes_is_read_as_that_tuple(text, gold, predicted, correct) -> None:
+    verdict = grade(gold, text)
+    assert verdict["predicted"] == predicted
+    if correct is not None:
+        assert verdict["correct"] is correct

@@ -1,5 +1,8 @@
 """The response cache: committed rows, leases between processes, failures, and where it may live."""
 
+import contextlib
+import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -128,3 +131,65 @@ def test_a_cache_of_another_schema_or_a_missing_one_is_refused(tmp_path):
     db.close()
     with pytest.raises(CacheError, match="schema 99"):
         ResponseCache(tmp_path / "old.db")
+
+
+def test_a_cache_path_whose_folder_is_a_file_names_the_cache_and_the_setting(tmp_path):
+    (tmp_path / "results").write_text("a file where the cache's folder should be")
+    for path in (tmp_path / "results" / "responses.sqlite", tmp_path / "results" / "llm" / "responses.sqlite"):
+        with pytest.raises(CacheError) as error:
+            ResponseCache(path)
+        assert str(path) in str(error.value) and "llm.cache" in str(error.value)
+        assert f"{tmp_path / 'results'} is a file" in str(error.value)
+
+
+READ_BACK = """
+import json, sys
+from guiding.audit import Audit
+from guiding.core.lineage import cached_replies
+from guiding.llm import ResponseCache
+path, key = sys.argv[1], sys.argv[2]
+with ResponseCache(path, must_exist=True, read_only=True) as cache:
+    replay = cache.get(key).text
+lineage = cached_replies(path, [key])[key][1]
+audit = Audit(root="/")._cache(path.lstrip("/"), [key])[key][1]
+print(json.dumps([replay, lineage, audit]))
+"""
+
+
+def read_from_read_only_medium(folder, args: list[str]) -> subprocess.CompletedProcess:
+    """``READ_BACK`` run with ``folder`` on a read-only medium: a read-only bind mount in a mount
+    namespace of its own (root), else a folder without write permission (not root: SQLite cannot
+    create the ``-shm`` file a WAL database opened with ``mode=ro`` needs, as on a read-only mount)."""
+    command = [sys.executable, "-c", READ_BACK, *args]
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            return subprocess.run(command, capture_output=True, text=True)
+        finally:
+            folder.chmod(0o755)
+    mount = f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} && touch {folder}/probe"
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", mount], capture_output=True)
+    if b"Read-only file system" not in probe.stderr:
+        pytest.skip(f"no read-only bind mount here: {probe.stderr.decode()[-200:]}")
+    script = f'mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} && exec "$@"'
+    return subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", *command],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_replay_the_job_record_and_the_audit_read_a_wal_cache_on_a_read_only_mount(tmp_path):
+    """One reader for all three: SQLite's mode=ro cannot open a WAL database where its -shm file
+    cannot be created; immutable=1 can, and the file stays as it was."""
+    folder = tmp_path / "archive"
+    path = folder / "responses.sqlite"
+    with ResponseCache(path) as cache:
+        cache.put(req(1), Completion("an answer", "stop"))
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    before = path.read_bytes()
+    out = read_from_read_only_medium(folder, [str(path), req(1).key])
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == ["an answer"] * 3
+    assert path.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["responses.sqlite"]

@@ -320,3 +320,91 @@ def test_every_template_renders_and_is_identified_back():
 
 def test_length_hint_is_half_to_one_and_a_half_the_reference():
     assert prompts.length_hint("one two three four") == {"min_words": 2, "max_words": 6}
+
+
+# Issue 31's rules at their limits: where a value would be a guess, the parsers refuse.
+
+
+@pytest.mark.parametrize(
+    "text, n, verdicts",
+    [
+        ("Step 1: b = 3 + 4 = 7 → 1\nStep 2: c = 15 - 14 → 1", 2, [True, None]),  # "15 - 14 → 1" computes
+        ("Step 1: 7 × 2 → 1", 1, None),
+        ("Step 1: b = 3 + 4 = 7 -> 0", 1, [False]),
+        ("Step 1: b → 7 → correct", 1, [True]),
+        ("Step 1: c = 7 × 2 → 14", 1, None),  # a result after the arrow is no verdict
+    ],
+)
+def test_a_verdict_after_an_arrow_only_after_a_finished_equation(text, n, verdicts):
+    parsed = parsers.parse_step_verdicts(text, n)
+    assert (parsed.value if parsed.ok else None) == verdicts
+
+
+@pytest.mark.parametrize(
+    "text, answer",
+    [
+        ("Answer: not well defined", False),
+        ("Answer: ill-posed", False),
+        ("**Answer:** Well-defined.", True),
+        ("The problem is not well defined because b is never given.", False),
+        ("Answer: well defined? No.", None),  # the words end in a question: not read
+        ("Answer: well defined only if b > 0", None),
+        ("It is well defined in parts, but not as a whole.", None),
+    ],
+)
+def test_the_ill_defined_filter_reads_its_answer_in_words_only_where_it_is_the_whole_answer(text, answer):
+    parsed = parsers.PARSERS["filter_ill_defined"](text)
+    assert (parsed.value if parsed.ok else None) == answer
+    assert not parsers.parse_yes_no(text).ok  # the words are the ill-defined filter's alone
+
+
+def test_a_note_inside_a_converted_question_stays_and_a_note_after_the_answer_goes():
+    parsed = parsers.parse_open_question(
+        "Question: Find x if 2x = 6.\nNote: x is an integer.\nAnswer: 3\nNote: no options."
+    )
+    assert parsed.value == {"problem": "Find x if 2x = 6.\nNote: x is an integer.", "answer": "3"}
+
+
+@pytest.mark.parametrize(
+    "answer", [r"$\textbf{(C)}$", r"\text{B}", r"$\boxed{\mathrm{(D)}}$", "**(A)**", "Option C", r"\emph{E}"]
+)
+def test_an_option_letter_is_no_open_answer_however_it_is_dressed(answer):
+    assert parsers.parse_open_question(f"Question: What is 2 + 3?\nAnswer: {answer}").reason == "answer_is_a_letter"
+
+
+def test_a_blockquote_before_a_question_label_is_no_question_and_chatter_after_a_quote_is_dropped():
+    labelled = parsers.parse_open_question("> Converted below.\n\nQuestion: What is 2 + 3?\nAnswer: 5")
+    assert labelled.value == {"problem": "What is 2 + 3?", "answer": "5"}
+    quoted = parsers.parse_open_question("> What is 2 + 3?\n\nThe option was (B).\n\n**Answer:** 5")
+    assert quoted.value == {"problem": "What is 2 + 3?", "answer": "5"}
+
+
+def test_a_json_decomposition_with_steps_as_objects_is_refused():
+    text = json.dumps({"subtasks": [{"problem": "Find b.", "solution": [{"step": 1, "text": "b = \\boxed{7}"}]}]})
+    assert parsers.parse_subtasks(text, 1).reason == "invalid_json"
+
+
+def test_a_second_problem_label_before_any_solution_starts_another_item():
+    text = "## Subtask 1: b\nProblem: Find b.\nProblem: Find c.\nSolution: c = \\boxed{14}"
+    parsed = parsers.parse_subtasks(text, 2)
+    assert [s["problem"] for s in parsed.value] == ["Find c."] and parsed.dropped == ("no_solution",)
+
+
+def test_a_translation_keeps_a_problem_line_that_only_mentions_a_solution():
+    text = "**Translation:** The solution set of $x^2 < 4$ is ____.\n\n**Solution:** $(-2, 2)$."
+    assert parsers.parse_translation(text).value == "The solution set of $x^2 < 4$ is ____."
+
+
+@pytest.mark.parametrize(
+    "header, problem",
+    [
+        ("## Subtask 1: Find b\n\nLet a = 3 and b = a + 4. What is b?", "Let a = 3 and b = a + 4. What is b?"),
+        ("**Subtask 1: Finding b**\nLet a = 3 and b = a + 4. What is b?", "Let a = 3 and b = a + 4. What is b?"),
+        # a sentence in the heading is the problem's own
+        ("### Subtask 1: Let a = 3 and b = a + 4.\nFind b.", "Let a = 3 and b = a + 4.\nFind b."),
+        ("### Subtask 1: What is b if a = 3 and b = a + 4?", "What is b if a = 3 and b = a + 4?"),
+    ],
+)
+def test_a_headings_title_is_no_part_of_the_problem_below_it(header, problem):
+    parsed = parsers.parse_subtasks(f"{header}\nSolution: b = 3 + 4 = \\boxed{{7}}", 1)
+    assert parsed.value[0]["problem"] == problem

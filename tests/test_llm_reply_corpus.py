@@ -1,7 +1,12 @@
 """The reply corpus (tests/data/replies/): realistic replies of several model families to every
 template, each read exactly as roles read it (answer part first, then the template's parser) and
 checked against the parse a careful reader expects. No wrong value, no exception; rejections a
-careful reader would not make (``careful_reader_accepts``) are counted and printed by role."""
+careful reader would not make (``careful_reader_accepts``) are counted and printed by role.
+
+A solution may also carry ``grade``: the gold answer and whether a careful reader grades the kept
+solution correct; it is graded as predictions are (``guiding.answers.grade``). A solution whose
+answer the grader cannot read (``grade.no_answer``) is an over-rejection when the reader grades it
+correct."""
 
 import json
 from collections import Counter
@@ -9,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from guiding.answers import grade
 from guiding.llm import parsers
 from guiding.llm.replies import answer_part
 
 CORPUS = Path(__file__).parent / "data" / "replies"
 ENTRIES = [json.loads(line) for path in sorted(CORPUS.glob("*.jsonl")) for line in path.read_text("utf-8").splitlines()]
 KEYS = {"id", "family", "template", "args", "content", "finish_reason", "reasoning", "expect", "note"}
-KEYS |= {"careful_reader_accepts", "careful_reader_value"}
+KEYS |= {"careful_reader_accepts", "careful_reader_value", "grade"}
 
 
 def read(entry: dict) -> parsers.Parsed:
@@ -35,12 +41,30 @@ def outcome(entry: dict) -> str:
         return "exception"
     expect = entry["expect"]
     if "value" in expect:
-        return "ok" if parsed.ok and parsed.value == expect["value"] else "wrong_value" if parsed.ok else "wrong_reason"
+        if not parsed.ok:
+            return "wrong_reason"
+        if parsed.value != expect["value"]:
+            return "wrong_value"
+        return graded(entry, parsed.value) if "grade" in entry else "ok"
     if parsed.ok:
         return "wrong_value"  # a value where the reader expects a rejection
     if parsed.reason != expect["reason"]:
         return "wrong_reason"
     return "over_rejection" if entry.get("careful_reader_accepts") else "ok"
+
+
+def graded(entry: dict, solution: str) -> str:
+    """ "ok", "wrong_value" (graded otherwise than the reader grades) or "over_rejection" (no answer
+    read where the reader reads a correct one; expected where ``grade.no_answer``)."""
+    want = entry["grade"]
+    got = grade(want["gold"], solution)
+    if got["predicted"] is None:
+        if want["correct"] and not want.get("no_answer"):
+            return "wrong_reason"
+        return "over_rejection" if want["correct"] else "ok"
+    if want.get("no_answer"):
+        return "wrong_reason"
+    return "ok" if got["correct"] == want["correct"] else "wrong_value"
 
 
 def test_the_corpus_is_large_varied_and_well_formed():
@@ -52,6 +76,7 @@ def test_the_corpus_is_large_varied_and_well_formed():
         assert set(e) <= KEYS and {"id", "family", "template", "content", "finish_reason", "expect"} <= set(e), e["id"]
         assert len(e["expect"]) == 1 and set(e["expect"]) <= {"value", "reason"}, e["id"]
         assert not e.get("careful_reader_accepts") or "reason" in e["expect"], e["id"]
+        assert "grade" not in e or ("value" in e["expect"] and {"gold", "correct"} <= set(e["grade"])), e["id"]
     kinds = {
         "crlf": lambda e: "\r\n" in e["content"],
         "chinese": lambda e: any("\u4e00" <= c <= "\u9fff" for c in e["content"]),
@@ -72,6 +97,8 @@ def test_each_reply_parses_as_a_careful_reader_expects(entry):
     if "value" in expect:
         assert parsed.ok, f"rejected ({parsed.reason}): {entry['content']!r}"
         assert parsed.value == expect["value"]
+        if "grade" in entry:
+            assert graded(entry, parsed.value) in ("ok", "over_rejection"), grade(entry["grade"]["gold"], parsed.value)
     else:
         assert parsed.reason == expect["reason"], f"got {parsed}"
 

@@ -6,6 +6,9 @@ way everywhere.
 - Extraction takes the last ``\\boxed{...}``/``\\fbox{...}`` with balanced braces. A box that never
   closes is a truncated generation and yields no answer: falling back to other patterns would credit
   ``\\boxed{1`` as the answer 1.
+  Without a box, the last answer statement decides ("The answer is", "Final answer:", a line that
+  starts "Answer:", Chinese 答案是/答案：/最终答案), then GSM8K's ``#### N``. A plain gold tuple
+  ``(x, y)`` answered in as many boxes, one entry each, is read as that tuple.
 - Plain numbers are compared exactly as floats; everything else goes to math-verify, gold first (its
   ``verify`` is not symmetric: it follows the gold's format, so the gold ``1<x<2`` accepts the
   predicted interval ``(1, 2)`` but the gold ``(1, 2)`` rejects ``1<x<2``) and wrapped in ``$...$``
@@ -41,11 +44,17 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _ARGUMENT = re.compile(r"\s*(?:(\{)|([^\s${}]+))")
 _BRACE = re.compile(r"[{}]")
-_PHRASE = re.compile(r"(?:the final answer is|the answer is|final answer\s*:)\s*:?", re.IGNORECASE)
+_PHRASE = re.compile(
+    r"(?:the final answer is|the answer is|final answer\s*:)\s*:?"
+    # a line that starts with the label "Answer:" ("**Answer:** 14"), and the Chinese statements
+    r"|^[^\S\n]*(?:[#>*_]+[^\S\n]*)?answer[^\S\n]*(?:\*\*|__)?[^\S\n]*[:\uff1a]"
+    r"|(?:最终)?答案(?!是否)[^\S\n]*(?:是|为|[:\uff1a])",
+    re.IGNORECASE | re.MULTILINE,
+)
 # Only these statements override a box they follow: "the answer is" is too common in remarks.
 _FINAL_PHRASE = re.compile(r"(?:the final answer is|final answer\s*:)\s*:?", re.IGNORECASE)
 _DELIMITED = re.compile(r"\$\$?(.*?)\$|\\\((.*?)\\\)|\\\[(.*?)\\\]", re.DOTALL)
-_SENTENCE_END = re.compile(r"\.(?:\s|$)")
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\u3002")
 _HASHES = re.compile(r"####[ \t]*(.*)")
 _TEXT_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}")
 _LETTER = re.compile(r"\(?([A-E])\)?\.?|\(?([A-E])\)\s+\S.*", re.DOTALL)
@@ -64,7 +73,8 @@ def extract_answer(text: str) -> str | None:
     ``\\boxed 5``), or None when its braces never close; unless a "The final answer is X" /
     "Final Answer: X" statement follows it, which then decides (a worked solution may box an
     intermediate value before stating its answer). A text without any box falls back to
-    "the (final) answer is X" / "Final Answer: X" (last occurrence), then to GSM8K's ``#### X``.
+    "the (final) answer is X" / "Final Answer: X" / a line "Answer: X" / "答案是 X" (the last
+    occurrence of any), then to GSM8K's ``#### X``.
     """
     last_box = deque(_BOX.finditer(text), maxlen=1)
     if last_box:
@@ -212,7 +222,8 @@ def _hashes_answer(text: str) -> str | None:
 
 
 def _prediction(gold: str, text: str, form: str) -> str | None:
-    """The answer read from ``text``; for ``multi_blank``, separate boxes count as the blanks."""
+    """The answer read from ``text``; for ``multi_blank``, separate boxes count as the blanks; for a
+    plain gold tuple such as ``(2, 3)``, as many last boxes holding one value each are its entries."""
     predicted = extract_answer(text)
     if form == "multi_blank" and predicted is not None:
         wanted = len(normalize_gold(gold, form))
@@ -220,7 +231,38 @@ def _prediction(gold: str, text: str, form: str) -> str | None:
             boxes = [_box_content(text, box.end()) for box in list(_BOX.finditer(text))[-wanted:]]
             if len(boxes) == wanted and None not in boxes:
                 predicted = ";".join(boxes)
+    if form == "plain" and predicted is not None:
+        predicted = _tuple_from_boxes(gold, text, predicted) or predicted
     return predicted
+
+
+_LABELLED_VALUE = re.compile(r"([A-Za-z])\s*=\s*(.+)", re.DOTALL)
+
+
+def _tuple_from_boxes(gold: str, text: str, predicted: str) -> str | None:
+    """A gold tuple ``(x, y)`` answered in as many boxes, one entry each (``x = \\boxed{2}``, ``y =
+    \\boxed{3}``, or ``\\boxed{x = 2}``, ``\\boxed{y = 3}``), as the tuple ``(2, 3)``; None otherwise.
+
+    Only when the answer read is the last box's own content and holds one value; the entries are
+    the last boxes, each closed and holding one value. Boxes labelled with variables must name
+    distinct ones in alphabetical order (``y = 3`` before ``x = 2`` leaves the order unknown)."""
+    g = gold.strip().strip("$").strip()
+    if not (g.startswith("(") and g.endswith(")")):
+        return None
+    wanted = len(_split_top_level_commas(g[1:-1]))
+    boxes = list(_BOX.finditer(text))
+    if wanted < 2 or len(boxes) < wanted or predicted != _box_content(text, boxes[-1].end()):
+        return None
+    entries = [_box_content(text, box.end()) for box in boxes[-wanted:]]
+    if None in entries or any(len(_split_top_level_commas(e)) != 1 or not e for e in entries):
+        return None
+    labelled = [_LABELLED_VALUE.fullmatch(e) for e in entries]
+    if any(labelled):
+        names = [m.group(1) if m else None for m in labelled]
+        if None in names or names != sorted(set(names)):
+            return None
+        entries = [m.group(2).strip() for m in labelled]
+    return "(" + ", ".join(entries) + ")"
 
 
 def _pending(gold: str, predicted: str | None, form: str) -> list[tuple[str, str]] | None:

@@ -162,6 +162,44 @@ def _writable(path: Path) -> bool:
     )
 
 
+def connect_read_only(path: str | os.PathLike, busy_timeout_s: float = 60.0) -> sqlite3.Connection:
+    """The cache file at ``path``, opened so that nothing is written or created: with SQLite's
+    ``immutable=1`` where the file or its folder cannot be written (an archive, a read-only mount,
+    a ``chmod 0444`` copy), else with ``mode=ro``.
+
+    ``immutable=1`` reads the main file alone and takes no lock: right for a file that cannot change,
+    and the only way to read a WAL database on a read-only file system (``mode=ro`` needs its
+    ``-shm`` file, which cannot be created there). Committed answers still in a ``-wal`` file need
+    ``mode=ro``, which reads the WAL too. Errors are SQLite's own (callers name the file)."""
+    path = Path(path)
+    wal = path.with_name(path.name + "-wal")
+    immutable = not _writable(path) and not (wal.exists() and wal.stat().st_size)
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?{'immutable=1' if immutable else 'mode=ro'}"
+    return sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+
+
+def stored_replies(path: str | os.PathLike, keys: Iterable[str]) -> dict[str, tuple[str | None, str, str]]:
+    """``{key: (request JSON, text, finish_reason)}`` of the ``keys`` the cache at ``path`` holds, as
+    stored: read as ``connect_read_only`` opens it, rows not verified (the audit compares them with
+    what a job recorded), only the columns every schema has. The one reader of the cache for job
+    records and audits; a SQLite error is a ``CacheError`` naming the file and ``llm.cache``."""
+    keys = list(dict.fromkeys(keys))
+    rows: dict[str, tuple[str | None, str, str]] = {}
+    if not keys:
+        return rows
+    try:
+        db = connect_read_only(path)
+        try:
+            for chunk in _chunks(keys):
+                query = f"SELECT key, request, text, finish_reason FROM responses WHERE key IN ({_marks(len(chunk))})"
+                rows.update({key: (request, text, finish) for key, request, text, finish in db.execute(query, chunk)})
+        finally:
+            db.close()
+    except sqlite3.Error as e:
+        raise CacheError(f"response cache {path} (llm.cache): {type(e).__name__}: {e}") from e
+    return rows
+
+
 def new_holder() -> str:
     """A lease holder name: host, process id and a random token (one per generate call)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
@@ -236,7 +274,12 @@ class ResponseCache:
         if (must_exist or read_only) and not self.path.is_file():
             raise CacheError(f"no response cache at {self.path} (llm.cache)")
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:  # a file where a folder of the path should be, no permission, ...
+                blocker = next((p for p in (self.path.parent, *self.path.parent.parents) if p.is_file()), None)
+                why = f"{blocker} is a file, not a folder" if blocker else f"{type(e).__name__}: {e}"
+                raise CacheError(f"cannot create the folder of response cache {self.path} (llm.cache): {why}") from e
         fs = file_system_type(self.path.parent)
         if fs in NETWORK_FILE_SYSTEMS:
             raise CacheError(
@@ -288,14 +331,7 @@ class ResponseCache:
     def _open_read_only(self, busy_timeout_s: float) -> None:
         if self.path.stat().st_size == 0:
             raise CacheError(f"response cache {self.path} is empty (0 bytes): it holds no answers")
-        wal = self.path.with_name(self.path.name + "-wal")
-        # immutable=1 reads the main file alone and takes no lock: right for a file that cannot
-        # change, and the only way to read one in a folder where SQLite cannot create its lock
-        # file. Committed answers still in a WAL file need mode=ro, which reads the WAL too.
-        immutable = not _writable(self.path) and not (wal.exists() and wal.stat().st_size)
-        query = "immutable=1" if immutable else "mode=ro"
-        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?{query}"
-        self._db = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+        self._db = connect_read_only(self.path, busy_timeout_s)
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if version not in (1, SCHEMA_VERSION) or "responses" not in tables:

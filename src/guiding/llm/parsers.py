@@ -306,10 +306,16 @@ def _bare_token(line: str) -> bool | None | str:
     return _token_value(m[1]) if m else ""
 
 
+# A hedge in front of a first sentence's decision: "I would say yes, because ...", "I'd say no -".
+_HEDGE = re.compile(r"^(?:i\s+would|i'd|i\s+will|i'll)\s+(?:say|answer)\s*:?\s*", re.I)
+
+
 def _first_sentence_decision(line: str) -> bool | None | str:
     """The decision a reply's first line starts with, followed by punctuation or its end:
-    "Yes, it is well defined.", "Correct - both give 14.", "1 - the results agree"."""
+    "Yes, it is well defined.", "Correct - both give 14.", "1 - the results agree", also after
+    a hedge ("I would say yes, because ...")."""
     text = lead(line)
+    text = text[_HEDGE.match(text).end() :] if _HEDGE.match(text) else text
     m = _PROSE_TOKEN.match(text.translate(_FULL_WIDTH))
     if not m:
         return ""
@@ -365,7 +371,7 @@ def _decision(text: str, labels: str, weak_labels: str) -> bool | None | str:
 
 # "The verdict is 1", "So my final answer is 0": read as "verdict: 1", "final answer: 0".
 _STATEMENT = re.compile(
-    r"^(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:the|my)\s+(?P<label>(?:final\s+)?(?:verdict|answer|decision|result))"
+    r"^(?:(?:so|thus|therefore|hence)\s*,?\s+)?(?:i\s+(?:think|believe)\s+)?(?:the|my)\s+(?P<label>(?:final\s+)?(?:verdict|answer|decision|result))"
     r"\s+(?:is|would\s+be)\s*:?\s*",
     re.IGNORECASE,
 )
@@ -404,6 +410,36 @@ def parse_yes_no(text: str) -> Parsed:
     if not isinstance(value, bool):
         return failed("refusal" if value == "" and is_refusal(text) else "no_answer")
     return Parsed(value)
+
+
+# The ill-defined filter's answer in its own words, at the start of an answer line or of the reply:
+# "Answer: Not well defined", "**Answer:** ill-defined (...)", "Well defined - every quantity ...".
+_WELL_DEFINED_WORDS = re.compile(
+    r"^(?P<head>\W*(?:(?:my\s+|the\s+)?(?:final\s+)?answer"
+    + _BOLD_TAIL
+    + r"[:\uff1a]"
+    + _BOLD_TAIL
+    + r"|i\s+(?:would\s+say|think|believe)\s+(?:that\s+)?|i'd\s+say\s+(?:that\s+)?)?)"
+    r"(?P<words>(?:(?:it|the\s+problem|this\s+problem)\s+is\s+)?(?:(?:not|ill)[\s-]+(?:well[\s-]+)?|well[\s-]+)(?:defined|posed))"
+    r"(?=\W*$|\s*[.,;:!(\u2013\u2014]|\s+-\s|\s+(?:because|since|as)\b)",
+    re.I,
+)
+
+
+def parse_well_defined(text: str) -> Parsed:
+    """The ill-defined filter's answer (``parse_yes_no``), also given in words on an answer line or
+    as the reply's start: "Answer: Not well defined" is 0, "Answer: Well defined" is 1."""
+
+    def in_digits(m: re.Match) -> str:
+        negated = re.search(r"\b(?:not|ill)[\s-]", m["words"], re.I)
+        head = m["head"] if re.search(r"answer", m["head"], re.I) else "Answer: "  # a sentence: read as its answer
+        return head + ("0" if negated else "1")
+
+    lines = _lines(text)
+    for i, line in enumerate(lines):
+        if i == 0 or re.match(r"\W*(?:(?:my|the)\s+)?(?:final\s+)?answer\b", line, re.I):
+            lines[i] = _WELL_DEFINED_WORDS.sub(in_digits, line, count=1)
+    return parse_yes_no("\n".join(lines))
 
 
 # ---------------------------------------------------------------- step counts
@@ -481,7 +517,7 @@ def parse_count(text: str) -> Parsed:
 _STEP_LINE = re.compile(
     r"^(?:steps?|\u6b65\u9aa4|\u7b2c)?\s*#?\s*(\d{1,4})(?:\s*(?:-|\u2013|to|through)\s*(?P<last>\d{1,4}))?"
     r"\s*(?:\u6b65)?(?:\s*\([^()]*\))?(?:\*\*|__)?\s*"
-    r"(?:[:.)\-\u2013\u2014=]|->|\u2192|is\b)\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
+    r"(?:->|=>|[\u2192\u21d2\u27f6\u27f9]|[:.)\-\u2013\u2014=]|is\b)\s*(?:\*\*|__)?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _TRAILING_MARK = re.compile(r"(?:^|\s)(\u2705|\u274c|\u2714\ufe0f?|\u2713|\u2717|\u2718|\u274e)\s*$")
@@ -493,12 +529,29 @@ _TRAILING_WORD = re.compile(
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 
 
+_ARROW = re.compile(r"\s(?:->|=>|[\u2192\u21d2\u27f6\u27f9\u2794])\s")
+# A restated computation that an arrow completes: "15 - 14 -> 1" gives 1, no verdict.
+_OPEN_COMPUTATION = re.compile(r"[-+*/\u00d7\u00f7\u2212\u22c5^]|\\(?:times|cdot|div|frac)")
+
+
 def _step_verdict(rest: str) -> bool | None | str:
-    """The verdict on a step line after its number: "1", "correct", "**0** (7 * 2 is 14)", or a
-    restated step that ends in a mark ("b = 7 ✅", "c = 15 — incorrect"). "1 + 6 = 8" is none."""
+    """The verdict on a step line after its number: "1", "correct", "**0** (7 * 2 is 14)", a
+    restated step that ends in a mark ("b = 7 ✅", "c = 15 — incorrect") or an arrow and a verdict
+    ("b = 3 + 4 = 7 → 1"). "1 + 6 = 8" and "15 - 14 → 1" are none."""
     value = _read_token(rest, words_may_run_on=False)
     if value != "":
         return value
+    arrows = list(_ARROW.finditer(rest))
+    if arrows:
+        before, after = rest[: arrows[-1].start()], rest[arrows[-1].end() :]
+        value = _read_token(after, words_may_run_on=True)
+        # A digit after an arrow may be what the restated computation gives ("15 - 14 -> 1"): it is
+        # a verdict only after a finished equation ("b = 3 + 4 = 7 -> 1"), whose last side is a value.
+        if value != "" and not (
+            _OPEN_COMPUTATION.search(re.split(r"=|" + _ARROW.pattern, before)[-1])
+            and re.match(r"[\s*_`\"'$(\[{]*[01]\b", after)
+        ):
+            return value
     mark = _TRAILING_MARK.search(rest) or _TRAILING_WORD.search(rest)
     return _token_value(mark[1]) if mark else ""
 
@@ -718,19 +771,31 @@ def parse_solution(text: str) -> Parsed:
 _HEADER_NUMBER = r"\d+|one|two|three|four|five|i{1,3}|iv|v"
 _ITEM_HEADER = re.compile(
     rf"^(?:new\s+|sub-?)?(?:subtask|sub-?problem|problem|question|task|part|item)\s*#?\s*(?:{_HEADER_NUMBER})\b"
-    rf"{_BOLD_TAIL}[:.)\-\u2013\u2014]?{_BOLD_TAIL}(?P<rest>.*)$",
+    # a parenthetical after the number is the header's, not the problem's: "**Subtask 1 (steps 1-2)**"
+    rf"{_BOLD_TAIL}(?:\([^()]*\))?{_BOLD_TAIL}[:.)\-\u2013\u2014]?{_BOLD_TAIL}(?P<rest>.*)$",
     re.IGNORECASE,
 )
 _NUMBERED = re.compile(r"^\(?(?P<number>\d+)\s*[.)]\s*(?P<rest>.*)$")
 _PROBLEM_LABEL = re.compile(
-    rf"^(?:problem|question|statement|task){_BOLD_TAIL}(?:[:\uff1a]|$){_BOLD_TAIL}(?P<rest>.*)$", re.IGNORECASE
+    rf"^(?:new\s+)?(?:problem|question|statement|task)(?:\s+statement)?{_BOLD_TAIL}(?:[:\uff1a]|$){_BOLD_TAIL}(?P<rest>.*)$",
+    re.IGNORECASE,
 )
 _SOLUTION_HEADER = re.compile(
-    rf"^(?:solution|worked solution|answer){_BOLD_TAIL}(?:[:\uff1a]|$){_BOLD_TAIL}(?P<rest>.*)$", re.IGNORECASE
+    r"^(?:solution|worked solution|answer)"
+    # "Solution 1", "Solution to New Problem 1", "Solution for Subtask 2" head the current item's solution
+    rf"(?:\s*#?\s*(?:{_HEADER_NUMBER})\b|\s+(?:to|for|of)\s+(?:the\s+)?(?:new\s+)?"
+    rf"(?:subtask|sub-?problem|problem|question|task|part)\s*#?\s*(?:{_HEADER_NUMBER})\b)?"
+    # "Solution:", a heading "## Solution" alone, or the AMS "**Solution.**"
+    rf"{_BOLD_TAIL}(?:[:\uff1a]|\.(?=\s|\*|_|$)|$){_BOLD_TAIL}(?P<rest>.*)$",
+    re.IGNORECASE,
 )
 _END_MARKER = re.compile(r"\[\[\s*/?\s*end\s*\]\]", re.IGNORECASE)
 _HEADER_MARKER = re.compile(r"\[\[\s*(?:sub-?)?(?:task|problem)", re.IGNORECASE)
 _END = re.compile(r"^(?:end|-{3,}|\*{3,}|_{3,}|={3,})$", re.IGNORECASE)
+
+
+# A heading's title rather than the problem's first sentence: short, no sentence end, no formula.
+_TITLE = re.compile(r"[^.?!\u3002\uff1f=$\\]{1,80}?[^.?!\u3002\uff1f=$\\\s]\s*(?:\*\*|__)?\s*:?")
 
 
 @dataclass
@@ -738,6 +803,12 @@ class _Item:
     problem: list[str] = field(default_factory=list)
     solution: list[str] = field(default_factory=list)
     section: str | None = "problem"
+    labelled: bool = False
+    """Its problem started at a "Problem:" label: what came before the label (a heading's title,
+    "Subtask 1: Computing b") is no part of it."""
+    titled: bool = False
+    """Its problem so far is a heading's title ("## Subtask 1: Finding b", no sentence): dropped
+    when the problem goes on below it."""
 
 
 def _item_done(item: _Item | None) -> bool:
@@ -783,15 +854,21 @@ def parse_subtasks(text: str, expected: int | None = None) -> Parsed:
         header = _ITEM_HEADER.match(line) or (_NUMBERED.match(line) if _item_done(current) else None)
         if header or _HEADER_MARKER.search(raw):
             current = start()
-            content = line = header["rest"].strip() if header else line
+            content = header["rest"].strip() if header else line
+            line = lead(content)  # "(1) **Problem:** ..." holds a label after its number
+            heading = re.match(r"\s*#", raw) or re.fullmatch(r"\s*(?:\*\*|__).*(?:\*\*|__)\s*:?\s*", raw)
+            current.titled = bool(heading and header and _TITLE.fullmatch(content))
         problem, solution = _PROBLEM_LABEL.match(line), _SOLUTION_HEADER.match(line)
         if problem:
-            if current is None or current.solution or current.section is None:
+            if current is None or current.solution or current.section is None or current.labelled:
                 current = start()
             current.section, content = "problem", problem["rest"].strip()
+            current.problem, current.labelled = [], True  # a title before the label is the header's
         elif solution and current is not None:
             current.section, content = "solution", solution["rest"].strip()
         if current is not None and current.section is not None and content:
+            if current.section == "problem" and current.titled and len(current.problem) == 1:
+                current.problem = []  # the heading's title: the problem goes on below it
             (current.problem if current.section == "problem" else current.solution).append(content)
         if ends and current is not None:
             current.section = None
@@ -870,7 +947,15 @@ def _json_items(text: str) -> list[tuple[str, str]] | str | None:
     keys = [{str(k).lower(): v for k, v in d.items()} for d in data]
     if not all("problem" in d and "solution" in d for d in keys):
         return "invalid_json"
-    return [(str(d["problem"] or ""), str(d["solution"] or "")) for d in keys]
+    items = []
+    for d in keys:
+        problem, solution = d["problem"], d["solution"]
+        if isinstance(solution, list) and all(isinstance(step, str) for step in solution):
+            solution = "\n".join(step.strip() for step in solution)  # the steps, one a line
+        if any(isinstance(v, list | dict | bool) for v in (problem, solution)):
+            return "invalid_json"  # a list of objects, a nested value: what would the text be?
+        items.append((str(problem or ""), str(solution or "")))
+    return items
 
 
 # ---------------------------------------------------------------- paraphrase
@@ -927,7 +1012,26 @@ _WHICH_OPTION = re.compile(
     re.I | re.MULTILINE,
 )
 _OPTION_NAMED = re.compile(r"\s*\((?:(?:option|choice)\s+)?\(?[A-E]\)?\)\s*\.?$", re.I)
+# An option letter inside a text or font command: "\\textbf{(C)}", "\\text{B}", "\\mathrm{D}", "{\\rm C}".
+_FONT = r"\\(?:text(?:bf|it|rm|sf|tt|up|normal)?|math(?:bf|rm|it|sf|tt|bb|normal)|emph|bf|rm|it)"
+_WRAPPED_LETTER = re.compile(rf"{_FONT}\s*\{{\s*(\(?[A-E]\)?)\s*\}}|\{{\s*{_FONT}\s+(\(?[A-E]\)?)\s*\}}")
+_FONT_GROUP = re.compile(rf"{_FONT}\s*\{{([^{{}}]*)\}}|\{{\s*{_FONT}\s+([^{{}}]*)\}}")
+# An answer that names an option: "Option (C)", "The correct option is C", "choice B".
+_NAMES_OPTION = re.compile(r"^(?:(?:the\s+)?(?:correct\s+)?(?:option|choice)\s*(?:is\s*)?:?\s*)?\(?[A-E]\)?$", re.I)
 _LETTER_PREFIX = re.compile(r"^(?:(?:option|choice)\s+)?\(?([A-E])\)?\s*[:.)]\s+|^\(([A-E])\)\s*", re.I)
+
+
+def _is_a_letter(answer: str) -> bool:
+    """An option letter however it is dressed: "C", "(C)", "Option (C)", "\\text{Option C}", "The correct
+    option is C" (a lower-case e may be Euler's number, so only capitals are letters)."""
+    plain = answer
+    for _ in range(3):
+        plain = _FONT_GROUP.sub(lambda m: m[1] if m[1] is not None else m[2], plain)
+    plain = re.sub(r"^[\s*_$.]+|[\s*_$.]+$", "", plain)
+    m = _NAMES_OPTION.match(plain)
+    return bool(m) and bool(
+        re.search(r"[A-E]\)?$", plain) or re.match(r"\W*(?:the|correct|option|choice)", plain, re.I)
+    )
 
 
 def _drop_reason(why: str) -> str:
@@ -1004,15 +1108,17 @@ def parse_open_question(text: str) -> Parsed:
     if not question:
         return failed("no_question")
     answer = strip_math(answer)
+    answer = strip_math(_WRAPPED_LETTER.sub(lambda m: m[1] or m[2], answer))  # "$\\boxed{\\textbf{(A)}}$" is "(A)"
+    answer = re.sub(r"^(?:\*\*|__)(?=\(?[A-E]\b)|(?<=[A-E)])(?:\*\*|__)$", "", answer)  # "(A)**" of "**(A)**"
     prefix = _LETTER_PREFIX.match(answer)
-    if prefix and answer[prefix.end() :].strip():
+    if prefix and re.search(r"[\w\\]", answer[prefix.end() :]):
         answer = strip_math(answer[prefix.end() :])
     named = _OPTION_NAMED.search(answer)
     if named and answer[: named.start()].strip():
         answer = strip_math(answer[: named.start()])  # "2 (option B)"
     if not answer:
         return failed("no_answer")
-    if re.fullmatch(r"\(?[A-E]\)?", answer):  # a lower-case e may be Euler's number
+    if _is_a_letter(answer):
         return failed("answer_is_a_letter")
     letters = set(_OPTION_LABEL.findall(question)) | set(_OPTION_IN_PARENS.findall(question))
     if {"A", "B"} <= letters or len(letters) >= 3 or _WHICH_OPTION.search(question):
@@ -1020,24 +1126,51 @@ def parse_open_question(text: str) -> Parsed:
     return Parsed({"problem": question, "answer": answer})
 
 
+# A line of prose after an answer line: "This is the content of option B.", "Note that ...", "这是…".
+_PROSE = re.compile(r"^(?:[A-Z][a-z]+\s+[a-z]|[\u4e00-\u9fff])")
+_NOTE_LINE = re.compile(
+    r"^\(?\s*(?:notes?|n\.\s*b\.|explanation|remarks?|comments?|reasoning)" + _BOLD_TAIL + r"[:\uff1a]", re.I
+)
+
+
+def _unquote(raw: str) -> str:
+    """A line of kept text without its blockquote marker ("> "), else as written."""
+    return re.sub(r"^\s*>[ \t]?", "", raw).strip()
+
+
 def _labelled_question(text: str) -> tuple[str, str] | None:
     """(question, answer) from the sections of a reply marked by headers or labels; None without a question."""
     for pattern, replacement in _CONVERSION_MARKERS:
         text = pattern.sub(replacement, text)
     sections: dict[str, list[str]] = {}
-    current = None
+    current, quoted = None, False
     for raw in _lines(_FENCE.sub("", text)):
         if raw.strip() == "[[END]]":
             current = None if "answer" in sections else current
             continue
         line = lead(_MARKER.sub("", raw))
         question, answer = _QUESTION_HEADER.match(line), _ANSWER_HEADER.match(line)
+        in_quote = bool(re.match(r"\s*>", raw))
         if question and "answer" not in sections:
             current, content = "question", question["rest"]
+            if quoted:  # a blockquote before the label was no question after all
+                sections.pop("question", None)
+                quoted = False
         elif answer and "question" in sections:
             current, content = "answer", answer["rest"]
+        elif current == "answer" and any(sections.get(current, [])) and (_NOTE_LINE.match(line) or _PROSE.match(line)):
+            # "Note: I removed the options" after the answer line is no part of it (in the question,
+            # "Note: x is an integer" may be a condition: it stays)
+            current = None
+            continue
+        elif in_quote and current is None and not sections:
+            # A question given as a blockquote without a label: "> What is ...?" then "**Answer:** 720".
+            current, quoted, content = "question", True, _unquote(raw)
+        elif quoted and current == "question" and raw.strip() and not in_quote:
+            current = None  # the quoted question ended; what follows before the answer is chatter
+            continue
         else:
-            content = raw.strip() if current == "question" else line
+            content = _unquote(raw) if current == "question" else line
         if current == "answer" and not content and sections.get("answer"):
             current = None  # a blank line ends the answer: what follows is chatter
             continue
@@ -1052,6 +1185,13 @@ def _labelled_question(text: str) -> tuple[str, str] | None:
 # ---------------------------------------------------------------- translation
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A solution the translate prompt did not ask for, under its own label after the problem:
+# "**Solution:**", "Answer:", "**Solution (not requested):**", "解：", "答案：".
+_UNREQUESTED_SOLUTION = re.compile(
+    r"^\s*(?:#+\s*|\*\*|__)?(?:(?:worked\s+|final\s+)?(?:solution|answer)|解答?|答案)(?:\s*\([^()]*\))?"
+    rf"(?:{_BOLD_TAIL}[:\uff1a]|\s*(?:\*\*|__)?\s*$)",
+    re.I,
+)
 MAX_UNTRANSLATED = 0.1  # share of a translation's letters that may be Chinese characters
 
 
@@ -1062,7 +1202,9 @@ def parse_translation(text: str) -> Parsed:
     reason "not_translated"; a refusal is "refusal"."""
     if is_refusal(text):
         return failed("refusal")
-    body = "\n".join(_kept_text(text, "translation")).strip()
+    lines = _kept_text(text, "translation")
+    solution = next((i for i, line in enumerate(lines) if i and _UNREQUESTED_SOLUTION.match(line)), None)
+    body = "\n".join(_drop_notes(lines[:solution]) if solution is not None else lines).strip()
     if not body:
         return failed("empty")
     letters = [c for c in body if c.isalpha()]
@@ -1078,7 +1220,7 @@ PARSERS: dict[str, Callable[..., Parsed]] = {
     "rewrite": parse_solution,
     "judge_final": parse_verdict,
     "judge_steps": parse_step_verdicts,
-    "filter_ill_defined": parse_yes_no,
+    "filter_ill_defined": parse_well_defined,
     "filter_too_few_steps": parse_count,
     "filter_near_duplicate": parse_yes_no,
     "paraphrase": parse_paraphrase,

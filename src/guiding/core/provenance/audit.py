@@ -34,9 +34,9 @@ from ..paths import CHECKOUT
 from .lineage import (
     RECORDS,
     RESULTS,
+    cached_replies,
     directory_digest,
     directory_files,
-    open_cache_read_only,
     record_path,
     reply_sha256,
 )
@@ -250,14 +250,7 @@ class Audit:
         rows = self._caches.setdefault(path, {})
         wanted = [k for k in dict.fromkeys(keys) if k not in rows]
         if wanted:
-            db = open_cache_read_only(where)
-            try:
-                for start in range(0, len(wanted), 500):
-                    chunk = wanted[start : start + 500]
-                    query = f"SELECT key, request, text FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
-                    rows.update({k: (r, t) for k, r, t in db.execute(query, chunk)})
-            finally:
-                db.close()
+            rows.update({k: (r, t) for k, (r, t, _) in cached_replies(where, wanted).items()})
         return rows
 
     def audit_replies(self, llm: dict, home: str) -> dict:

@@ -49,14 +49,10 @@ import sys
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..io import sha256_file, write_json
 from ..paths import CHECKOUT
 from .sidecar import code_version, package_versions
-
-if TYPE_CHECKING:
-    import sqlite3
 
 RECORD_VERSION = 1
 RESULTS = "results"
@@ -186,13 +182,6 @@ def environment() -> dict:
     }
 
 
-def open_cache_read_only(path: str | os.PathLike) -> sqlite3.Connection:
-    """The response cache, opened read-only (the job and the audit never write it)."""
-    import sqlite3  # here: only a job that asked a model reads the cache
-
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-
-
 def reply_sha256(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -205,18 +194,9 @@ def cached_replies(cache: str | os.PathLike | None, keys: Iterable[str]) -> dict
     keys = list(dict.fromkeys(keys))
     if not keys or not cache or not Path(cache).exists():
         return {}
-    rows = {}
-    db = open_cache_read_only(cache)
-    try:
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT key, request, text, finish_reason FROM responses WHERE key IN ({marks})"
-            for key, request, text, finish_reason in db.execute(query, chunk):
-                rows[key] = (request, text, finish_reason)
-    finally:
-        db.close()
-    return rows
+    from ..llm.cache import stored_replies  # here: only a job that asked a model reads the cache
+
+    return stored_replies(cache, keys)
 
 
 def manifest_keys(manifest: str | os.PathLike) -> list[str]:
