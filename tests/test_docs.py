@@ -22,7 +22,7 @@ from guiding.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)  # in lists too
 SHELL = ("", "bash", "sh", "shell", "console")  # fences whose lines are commands
 CHECKED = ("snakemake", "make", "guiding", "python")
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
