@@ -1,6 +1,7 @@
 # Evaluation: the benchmarks as artifacts (some converted by an LLM first: multiple choice
 # turned open, Chinese translated), each model's predictions on them, graded by the answer
 # module in each benchmark's answer form.
+from guiding.envs import job_env  # a GPU job's env under --use-conda (envs/gpu-*.yaml)
 
 
 rule convert_benchmark:
@@ -53,7 +54,7 @@ rule generate_predictions:
     benchmark:
         "results/benchmarks/eval/{model}/seed{seed}/generate.tsv"
     conda:
-        "../envs/evaluation.yaml"
+        job_env("evaluation", config["evaluation"]["gpus"])
     threads: 1
     resources:
         gpu=config["evaluation"]["gpus"],

@@ -1,6 +1,7 @@
 # The student: base model, then per training seed of replicates.seeds (a replicate) a stage-1
 # SFT on easy tasks and, from it, a stage-2 SFT on each supervision set.
 # Training and generation jobs write a benchmark (wall time, peak memory) to results/benchmarks/.
+from guiding.envs import job_env  # a GPU job's env under --use-conda (envs/gpu-*.yaml)
 
 
 rule build_student_base:
@@ -51,7 +52,7 @@ rule train_stage1:
         "results/benchmarks/train/stage1/seed{seed}.tsv"
     priority: STAGE1_PRIORITY
     conda:
-        "../envs/training.yaml"
+        job_env("training", config["training"]["gpus"])
     threads: 2
     resources:
         gpu=config["training"]["gpus"],
@@ -75,7 +76,7 @@ rule train_stage2:
         "results/benchmarks/train/stage2-{run}/seed{seed}.tsv"
     priority: stage2_priority
     conda:
-        "../envs/training.yaml"
+        job_env("training", config["training"]["gpus"])
     threads: 1
     resources:
         gpu=config["training"]["gpus"],

@@ -21,7 +21,7 @@ from conftest import ROOT, workflow_command
 from guiding.cli import build_parser
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)  # in lists too
 SHELL = ("", "bash", "sh", "shell", "console")  # fences whose lines are commands
 CHECKED = ("snakemake", "make", "guiding", "python")
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
@@ -160,3 +160,31 @@ def test_every_file_and_test_the_extending_guide_names_exists():
 def test_the_guides_stay_short():
     for page in (GUIDE, ROOT / "docs" / "cli.md"):
         assert len(page.read_text().splitlines()) <= 250, page.name
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_page_is_reference_sized(page):
+    """A page says how things work now; history goes to docs/log/, long tables beside their bench."""
+    lines = len(page.read_text().splitlines())
+    assert lines <= MAX_PAGE_LINES, f"{page.name} has {lines} lines (at most {MAX_PAGE_LINES})"
+
+
+# A commit hash: 7-40 hex digits with at least one letter and one digit, standing alone.
+COMMIT = re.compile(r"(?<![\w/.#-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}(?![\w-])")
+MEASURED = re.compile(r"^\W*measured\b|\bmeasured at\b", re.IGNORECASE)
+MAX_PAGE_LINES = 250
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_commit_hashes_only_where_a_figure_was_measured(page):
+    """A commit named in a page dates a measurement: it stands on a "Measured at ..." line.
+    History (which commit changed what) belongs in docs/log/ or CHANGELOG.md, which this skips."""
+    for number, line in enumerate(page.read_text().splitlines(), start=1):
+        if COMMIT.search(line):
+            assert MEASURED.search(line), f"{page.name}:{number}: a commit outside a 'Measured at' line: {line}"
+
+
+def test_the_rules_catch_what_they_are_for():
+    assert COMMIT.search("the run of ea50178, on machine C") and not COMMIT.search("a sha256 of deadbeef")
+    assert MEASURED.search("Measured at ea50178 on machine C") and MEASURED.search("run 1 was measured at 4fffdba")
+    assert not MEASURED.search("fixed in ea50178")

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from guiding.envs import GPU_ENVS, GROUPS, job_env
+
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)$")
 
@@ -41,8 +43,35 @@ def env_pins(path: Path) -> dict[str, str]:
     return pins
 
 
-def test_there_is_one_env_per_group_of_rules():
-    assert {p.stem for p in ENVS} == {"data", "training", "evaluation", "report"}
+def test_there_is_one_env_per_group_of_rules_and_one_per_kind_of_gpu_job():
+    assert {p.stem for p in ENVS} == {*GROUPS, *GPU_ENVS.values()}
+
+
+def test_a_gpu_job_gets_the_gpu_env_of_its_group():
+    assert job_env("training", 0) == "../envs/training.yaml"
+    assert job_env("training", 8) == "../envs/gpu-training.yaml"
+    assert job_env("evaluation", 1) == "../envs/gpu-generation.yaml"
+    assert job_env("evaluation") == "../envs/evaluation.yaml"
+    assert job_env("data", 4) == "../envs/data.yaml"  # no GPU env: the group's own
+    with pytest.raises(ValueError, match="no env group"):
+        job_env("gpu")
+
+
+def test_the_gpu_envs_hold_what_paper_mode_needs():
+    training = (ROOT / "envs" / "gpu-training.yaml").read_text()
+    assert "download.pytorch.org/whl/cu" in training, "gpu-training: no CUDA index for torch"
+    assert "whl/cpu" not in training
+    assert {"torch", "deepspeed", "trl", "accelerate"} <= set(env_pins(ROOT / "envs" / "gpu-training.yaml"))
+    generation = env_pins(ROOT / "envs" / "gpu-generation.yaml")
+    assert "vllm" in generation
+    # vLLM pins its own torch and transformers (other versions than the package's): the env leaves them to it.
+    assert not {"torch", "transformers", "tokenizers"} & set(generation)
+
+
+def test_the_cluster_extra_holds_the_executor_plugin_also_for_the_tests():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    plugin = [s for s in extras["cluster"] if s.startswith("snakemake-executor-plugin-slurm==")]
+    assert plugin and plugin[0] in extras["test"]
 
 
 @pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
@@ -67,6 +96,10 @@ def parsed_rules() -> list[str]:
     ).stdout.split()
 
 
+# A rule's env: a file of envs/, or job_env(group, its gpu resource) for a rule that may run on GPUs.
+CONDA = re.compile(r"conda:\s*\n\s*(?:\"\.\./envs/(\w+)\.yaml\"|job_env\(\"(\w+)\", config\[\"(\w+)\"\]\[\"gpus\"\]\))")
+
+
 def test_every_rule_has_a_conda_env_and_a_log():
     # The rules Snakemake itself parses must be exactly the rules found in rules/, each with env and log.
     listing = parsed_rules()
@@ -75,9 +108,13 @@ def test_every_rule_has_a_conda_env_and_a_log():
     by_name = {b.split(":", 1)[0]: b for b in blocks}
     assert set(by_name) == set(listing) - {"all"}, "rules parsed by Snakemake differ from rules in rules/"
     for name, block in by_name.items():
-        conda = re.search(r"conda:\s*\n\s*\"\.\./envs/(\w+)\.yaml\"", block)
+        conda = re.search(CONDA, block)
         assert conda, f"rule {name} names no conda env"
-        assert (ROOT / "envs" / f"{conda[1]}.yaml").exists(), f"rule {name}: envs/{conda[1]}.yaml is missing"
+        group = conda[1] or conda[2]
+        assert (ROOT / "envs" / f"{group}.yaml").exists(), f"rule {name}: envs/{group}.yaml is missing"
+        if conda[2]:  # a rule that may run on GPUs takes the GPU env where its job asks for GPUs
+            assert re.search(rf"gpu=config\[\"{conda[3]}\"\]\[\"gpus\"\]", block), f"rule {name}: env and gpu differ"
+            assert (ROOT / job_env(group, 1).replace("../", "")).exists()
         assert re.search(r"^\s+log:", block, flags=re.M), f"rule {name} has no log"
 
 

@@ -141,7 +141,7 @@ def test_vllm_is_imported_only_when_started():
     assert backend.identity == "vllm:org/model" and backend.batch_size == 512
     import asyncio
 
-    with pytest.raises(BackendError, match=r"\[paper\]"):
+    with pytest.raises(BackendError, match=r"envs/gpu-generation.yaml"):
         asyncio.run(backend.start())
 
 

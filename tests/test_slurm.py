@@ -51,7 +51,7 @@ def skip_reason() -> str | None:
     if conf.exists() and "managed by guiding cluster/slurm-up.sh" not in conf.read_text(errors="replace"):
         return f"{conf} belongs to another SLURM installation: not starting a test cluster beside it"
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
-        return "snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')"
+        return "snakemake-executor-plugin-slurm is not installed (pip install -e '.[cluster]', or '.[test]')"
     return None
 
 

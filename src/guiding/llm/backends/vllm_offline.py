@@ -70,7 +70,10 @@ class VLLMBackend:
         try:
             import vllm
         except ImportError as e:
-            raise BackendError(f"the vllm backend needs vllm (pip install '.[paper]' on a GPU machine): {e}") from e
+            raise BackendError(
+                "the vllm backend needs vllm: run the GPU generation jobs in envs/gpu-generation.yaml "
+                f"(snakemake --use-conda): {e}"
+            ) from e
         self._vllm = vllm
         self._llm = await asyncio.to_thread(vllm.LLM, model=self.model, **self.engine)
 
