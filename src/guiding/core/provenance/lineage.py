@@ -194,7 +194,7 @@ def cached_replies(cache: str | os.PathLike | None, keys: Iterable[str]) -> dict
     keys = list(dict.fromkeys(keys))
     if not keys or not cache or not Path(cache).exists():
         return {}
-    from ..llm.cache import stored_replies  # here: only a job that asked a model reads the cache
+    from ...llm.cache import stored_replies  # here: only a job that asked a model reads the cache
 
     return stored_replies(cache, keys)
 
