@@ -399,7 +399,10 @@ def stage1_recipe(wildcards):
 
 def stage2_recipe(wildcards):
     """The stage-2 recipe with the run's overrides (e.g. more epochs), at the replicate's seed."""
-    return canonical(seeded_recipe(RUNS, wildcards.run, wildcards.seed))
+    # A variance study may shift stage 2's seed away from stage 1's (bench/variance_study.py),
+    # to tell the stage-1 draw from the stage-2 draw; the default adds 0.
+    seed = int(wildcards.seed) + config["replicates"].get("stage2_seed_offset", 0)
+    return canonical(seeded_recipe(RUNS, wildcards.run, seed))
 
 
 def stage2_priority(wildcards):
