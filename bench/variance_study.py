@@ -69,6 +69,10 @@ def machine() -> str:
 
 
 def snakemake(workdir: Path, overlays: list[str], replicates: dict, targets: list[str], cores: str) -> None:
+    # The replicates travel as one more overlay: --config would hand the seeds over as strings.
+    workdir.mkdir(parents=True, exist_ok=True)
+    seeds_overlay = workdir / "replicates.yaml"
+    seeds_overlay.write_text(json.dumps({"replicates": replicates}) + "\n")
     cmd = [
         str(Path(sys.executable).with_name("snakemake")),
         "--snakefile",
@@ -78,9 +82,9 @@ def snakemake(workdir: Path, overlays: list[str], replicates: dict, targets: lis
         "--configfile",
         str(ROOT / "config" / "config.yaml"),
         *[str(Path(o).resolve()) for o in overlays],
+        str(seeds_overlay),
         "--config",
         f"workdir={workdir}",
-        f"replicates={json.dumps(replicates)}",
         "--",
         *targets,
     ]
