@@ -10,7 +10,8 @@ for the stage-1 seeds of --cross-seeds, the same stage-2 runs again at each stag
 (replicates.stage2_seed_offset, in a copy runs/variance/NAME+s2off<offset> that keeps the stage-1
 models), which tells the stage-1 draw from the stage-2 draw. --from DIR seeds the working
 directory from an earlier run (its results/ and .snakemake/), so that what the candidate leaves
-unchanged (the data, stage 1) is not built again: Snakemake decides what reruns.
+unchanged (the data, stage 1) is not built again: Snakemake decides what reruns, by params and
+inputs (not by code: a candidate that changes the code starts without --from).
 
 It prints, per run, the mean, each seed's accuracy, the seed SD, its item-luck part and the seed
 component (as `guiding plan-seeds` computes them), the stage-1 and stage-2 parts of the draw, and
@@ -79,6 +80,13 @@ def snakemake(workdir: Path, overlays: list[str], replicates: dict, targets: lis
         str(ROOT / "Snakefile"),
         "--cores",
         cores,
+        # What a candidate changes reaches the jobs as params or inputs; a commit of the harness
+        # itself (the code trigger) must not rebuild what --from brought in.
+        "--rerun-triggers",
+        "mtime",
+        "params",
+        "input",
+        "software-env",
         "--configfile",
         str(ROOT / "config" / "config.yaml"),
         *[str(Path(o).resolve()) for o in overlays],
@@ -102,7 +110,8 @@ def seed_from(source: Path, workdir: Path) -> None:
     workdir.mkdir(parents=True)
     for part in ("results", ".snakemake"):
         if (source / part).exists():
-            shutil.copytree(source / part, workdir / part, symlinks=True, ignore=shutil.ignore_patterns("conda", "locks"))
+            skip = shutil.ignore_patterns("conda", "locks")
+            shutil.copytree(source / part, workdir / part, symlinks=True, ignore=skip)
 
 
 def replicate_cost(workdir: Path, seed: int, runs: list[str]) -> tuple[float, float]:
@@ -209,12 +218,14 @@ def main() -> None:
             snakemake(crossed, args.overlay, replicates, graded_targets(args.cross_seeds, args.runs, False), args.cores)
     rows = analyse(args.name, args.overlay, workdir, args.seeds, args.runs, args.cross_seeds, args.offsets)
     write_csv(rows)
-    shown = ["run", "per_seed_pct", "mean_pct", "seed_sd", "item_luck_sd", "seed_component_sd", "stage1_sd", "stage2_sd"]
+    shown = ["run", "per_seed_pct", "mean_pct", "seed_sd", "item_luck_sd", "seed_component_sd"]
+    shown += ["stage1_sd", "stage2_sd"]
     print(f"\n{args.name} on {rows[0]['machine']} at {rows[0]['commit']}, held-out hard, points")
     print(" | ".join(shown))
     for row in rows:
         print(" | ".join(row[c] for c in shown))
-    print(f"one replicate's training and generation jobs: {rows[0]['replicate_wall_s']} s wall, {rows[0]['replicate_cpu_s']} s CPU")
+    wall, cpu = rows[0]["replicate_wall_s"], rows[0]["replicate_cpu_s"]
+    print(f"one replicate's training and generation jobs: {wall} s wall, {cpu} s CPU")
     print(f"rows written to {CSV.relative_to(ROOT)}")
 
 

@@ -52,7 +52,7 @@ rule train_stage1:
     priority: STAGE1_PRIORITY
     conda:
         "../envs/training.yaml"
-    threads: 2
+    threads: 1
     resources:
         gpu=config["training"]["gpus"],
     params:

@@ -317,3 +317,43 @@ def check_steps(program: Program, solution: str) -> list[bool]:
     # Extra lines beyond the chain are wrong steps too.
     verdicts.extend(False for _ in step_lines[len(program.steps) :])
     return verdicts
+
+
+# What a step can get wrong, in the order ``first_error`` checks it.
+RIGHT, MISSING, UNREADABLE, OPERATION, OPERAND, CARRY, ARITHMETIC, EXTRA = (
+    "right",
+    "missing step",
+    "unreadable",
+    "operation copied wrong",
+    "operand copied wrong",
+    "value carried wrong",
+    "arithmetic",
+    "extra lines",
+)
+
+
+def first_error(program: Program, solution: str) -> tuple[str, str | None]:
+    """The first thing ``solution`` gets wrong, as (kind, the step's true operation), or (RIGHT, None).
+
+    Variable names are not checked: they never reach the answer, and a student may get every
+    name wrong and every answer right. The operation is given so that errors on the operation
+    stage 1 never saw can be told from the others."""
+    step_lines = solution_steps(solution)
+    carried = program.start_value
+    for i, step in enumerate(program.steps):
+        if i >= len(step_lines):
+            return MISSING, step.op
+        m = _STEP_LINE.match(step_lines[i])
+        if not m:
+            return UNREADABLE, step.op
+        a, b, result = int(m["a"]), int(m["b"]), int(m["result"])
+        if not m["op"] == m["op2"] == step.op:
+            return OPERATION, step.op
+        if not int(m["operand"]) == b == step.operand:
+            return OPERAND, step.op
+        if a != carried:
+            return CARRY, step.op
+        if result != apply_op(step.op, a, b):
+            return ARITHMETIC, step.op
+        carried = result
+    return (EXTRA, None) if len(step_lines) > len(program.steps) else (RIGHT, None)
