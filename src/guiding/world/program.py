@@ -128,9 +128,11 @@ def random_program(
     max_value: int = MAX_VALUE,
     distractors: int = 0,
     ops: tuple[str, ...] = OPERATIONS,
+    distractor_ops: tuple[str, ...] | None = None,
 ) -> Program:
-    """A chain of ``n_steps`` plus a distractor chain of ``distractors`` steps (none if 0), both
-    using only the operations ``ops``; a chain that runs into a dead end is drawn again."""
+    """A chain of ``n_steps`` using only the operations ``ops`` plus a distractor chain of
+    ``distractors`` steps (none if 0) using ``distractor_ops`` (default ``ops``); a chain that runs
+    into a dead end is drawn again."""
     for _ in range(1000):
         names = rng.sample(VARIABLES, n_steps + 1 + (distractors + 1 if distractors else 0))
         start_value = rng.randint(0, max_value)
@@ -140,7 +142,7 @@ def random_program(
                 return Program(names[0], start_value, tuple(steps))
             noise_names = names[n_steps + 1 :]
             noise_value = rng.randint(0, max_value)
-            noise = _random_chain(rng, noise_names, noise_value, max_value, ops)
+            noise = _random_chain(rng, noise_names, noise_value, max_value, distractor_ops or ops)
         except _DeadEnd:
             continue
         return Program(names[0], start_value, tuple(steps), (noise_names[0], noise_value), tuple(noise))
