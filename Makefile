@@ -10,7 +10,7 @@ TORCH := torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 CORES ?= all
 
-.PHONY: run report test install install-test dry-run lint rulegraph clean verdict-stability
+.PHONY: run report test install install-test dry-run lint rulegraph clean verdict-stability variance-study
 
 $(BIN)/python:
 	$(shell command -v $(PYTHON) >/dev/null 2>&1 && echo $(PYTHON) || echo python3) -m venv $(VENV)
@@ -62,6 +62,17 @@ verdict-stability: install
 	$(BIN)/snakemake --cores $(CORES)
 	env $(SECOND_NUMERICS) $(BIN)/snakemake --cores $(CORES) results/tables/findings.csv --config workdir=runs/second-numerics
 	$(BIN)/guiding verdict-stability results runs/second-numerics/results
+
+# The variance study of one candidate (docs/variance-study.md): its calibration runs at SEEDS, the
+# stage-1 seeds CROSS_SEEDS crossed with a second stage-2 draw, the rows into bench/variance_study.csv.
+#   make variance-study CANDIDATE=stage2-12ep OVERLAY=bench/variance_candidates/stage2-12ep.yaml
+CANDIDATE ?= baseline
+OVERLAY ?=
+SEEDS ?= 42 1 7 2 3
+CROSS_SEEDS ?= 42 1 7
+variance-study: install
+	$(BIN)/python bench/variance_study.py $(CANDIDATE) $(if $(OVERLAY),--overlay $(OVERLAY),) --seeds $(SEEDS) \
+		--cross-seeds $(CROSS_SEEDS) --offsets 1000 --cores $(CORES)
 
 dry-run: install
 	$(BIN)/snakemake -n

@@ -53,7 +53,7 @@ rule train_stage1:
     priority: STAGE1_PRIORITY
     conda:
         job_env("training", config["training"]["gpus"])
-    threads: 2
+    threads: 1
     resources:
         gpu=config["training"]["gpus"],
     params:

@@ -103,3 +103,13 @@ def test_roles_and_their_switches_are_one_relation():
         assert llm_role(switch) == role and switch in llm_switches(role)
     assert llm_switches("step_judge") == ("step_judge", "step_judge_check")
     assert llm_role("teacher") == "teacher" and llm_switches("teacher") == ("teacher",)
+
+
+def test_a_stage2_seed_offset_moves_stage_2_s_seed_and_leaves_stage_1_s(default):
+    job = SimpleNamespace(run="hard-main-er50", seed="7")
+    plain = RuleParams(default)
+    shifted = RuleParams({**default, "replicates": {**default["replicates"], "stage2_seed_offset": 1000}})
+    assert plain.stage2_recipe(job)["seed"] == 7 and shifted.stage2_recipe(job)["seed"] == 1007
+    assert shifted.stage1_recipe(job) == plain.stage1_recipe(job)
+    # Everything else of the recipe is the run's own.
+    assert {**shifted.stage2_recipe(job), "seed": 7} == plain.stage2_recipe(job)

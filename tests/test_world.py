@@ -112,3 +112,47 @@ def test_a_chain_that_no_start_value_allows_is_refused():
     # Doubling from 1 four times passes 12: no chain of four multiplications stays within 0..12.
     with pytest.raises(ValueError, match="no chain of 4 steps"):
         random_program(random.Random(0), 4, max_value=12, ops=("*",))
+
+
+def test_first_error_names_what_a_solution_gets_wrong_first():
+    from guiding.world.program import (
+        ARITHMETIC,
+        CARRY,
+        EXTRA,
+        MISSING,
+        OPERATION,
+        RIGHT,
+        Step,
+        first_error,
+    )
+
+    program = Program("n", 8, (Step("p", "n", "*", 2), Step("v", "p", "+", 3)))
+    right = reference_solution(program)
+    assert first_error(program, right) == (RIGHT, None)
+    # Wrong variable names alone are no error: they never reach the answer.
+    assert first_error(program, right.replace("p = n", "k = j")) == (RIGHT, None)
+    assert first_error(program, right.replace("n * 2 = 8 * 2", "n - 2 = 8 - 2")) == (OPERATION, "*")
+    assert first_error(program, right.replace("= 16 + 3", "= 15 + 3")) == (CARRY, "+")
+    assert first_error(program, right.replace("= 8 * 2 = 16", "= 8 * 2 = 17")) == (ARITHMETIC, "*")
+    assert first_error(program, right.splitlines()[0]) == (MISSING, "+")
+    lines = right.splitlines()
+    assert first_error(program, "\n".join([*lines[:2], "Step 3: q = v + 1 = 19 + 1 = 20", lines[2]])) == (EXTRA, None)
+
+
+def test_distractor_ops_put_an_operation_into_easy_problems_that_no_easy_chain_computes():
+    from guiding.world.generate import generate_splits
+
+    settings = dict(seed=3, sizes={"train_easy": 300, "train_hard": 50, "eval_easy": 20, "eval_hard": 20})
+    settings |= dict(easy_steps=[1, 3], hard_steps=[3, 4], easy_ops=("+", "-"), distractor_steps=(1, 2))
+    plain = generate_splits(**settings)
+    exposed = generate_splits(**settings, distractor_ops=("+", "-", "*"))
+    for splits in (plain, exposed):
+        for task in splits["train_easy"]:
+            program = Program.from_dict(task["program"])
+            assert {s.op for s in program.steps} <= {"+", "-"}
+            assert check_steps(program, task["solution"]) == [True] * task["n_steps"]
+    stated = {s.op for t in exposed["train_easy"] for s in Program.from_dict(t["program"]).distractor_steps}
+    assert "*" in stated
+    assert "*" not in {s.op for t in plain["train_easy"] for s in Program.from_dict(t["program"]).distractor_steps}
+    # Unset, the draws are those of before: the same tasks.
+    assert generate_splits(**settings, distractor_ops=None) == plain

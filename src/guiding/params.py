@@ -248,8 +248,11 @@ class RuleParams:
         return canonical(stage1_recipe(self.config, wildcards.seed))
 
     def stage2_recipe(self, wildcards) -> dict:
-        """The stage-2 recipe with the run's overrides (e.g. more epochs), at the replicate's seed."""
-        return canonical(stage2_recipe(stage2_runs(self.config), wildcards.run, wildcards.seed))
+        """The stage-2 recipe with the run's overrides (e.g. more epochs), at the replicate's seed.
+        A variance study may shift stage 2's seed away from stage 1's (``replicates.stage2_seed_offset``,
+        bench/variance_study.py), to tell the stage-1 draw from the stage-2 draw; studies add 0."""
+        seed = int(wildcards.seed) + self.config["replicates"].get("stage2_seed_offset", 0)
+        return canonical(stage2_recipe(stage2_runs(self.config), wildcards.run, seed))
 
     # --- evaluation ---------------------------------------------------------------------------
 

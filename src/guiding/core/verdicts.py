@@ -50,6 +50,14 @@ def item_luck_sd(diff) -> float:
     return math.sqrt(float((interaction**2).sum()) / ((seeds - 1) * (items - 1)) / items) if items > 1 else 0.0
 
 
+def seed_component_sd(diff) -> float:
+    """The seed-level part of the per-seed means' SD (``diff``: seeds x items, 2+ seeds): item luck that
+    differs between seeds puts ``item_luck_sd``^2 into each per-seed mean's variance; what is left of
+    the variance is the training draw's (>= 0)."""
+    per_seed = diff.mean(axis=1)
+    return math.sqrt(max(0.0, float(per_seed.std(ddof=1)) ** 2 - item_luck_sd(diff) ** 2))
+
+
 def per_seed_sd(diff) -> float:
     """The SD of the per-seed mean differences (ddof 1); where the seeds' means tie exactly (scores
     are counts, so ties happen, most at accuracies near 0 or 100%) the item luck (``item_luck_sd``)
@@ -181,9 +189,6 @@ def plan_seeds(
     seed_sd = per_seed_sd(diff) * sd_scale
     residual = diff - per_seed[:, None]
     item_var = float((residual**2).sum() / (seeds * (items - 1)))
-    # Item luck that differs between seeds puts item_luck_sd^2 into each per-seed mean's variance;
-    # what is left is the seed-level component.
-    seed_component_sd = math.sqrt(max(0.0, float(per_seed.std(ddof=1)) ** 2 - item_luck_sd(diff) ** 2))
     mean = float(per_seed.mean())
 
     def expected_half_width(n: int) -> float:
@@ -199,7 +204,7 @@ def plan_seeds(
         seeds_for_power = 2 if mean != 0 else None
     else:
         seeds_for_power = _fewest(lambda n: power_at(n) >= power, max_seeds) if mean != 0 else None
-    return SeedPlan(seed_sd, seed_component_sd, math.sqrt(item_var), seeds_for_half_width, seeds_for_power)
+    return SeedPlan(seed_sd, seed_component_sd(diff), math.sqrt(item_var), seeds_for_half_width, seeds_for_power)
 
 
 def sd_upper_bound_scale(seeds: int, confidence: float) -> float:

@@ -29,6 +29,7 @@ class WorldTaskSource:
         max_value: int,
         distractor_steps: list[int],
         easy_ops: list[str] = OPERATIONS,
+        distractor_ops: list[str] | None = None,
     ):
         self.settings = dict(
             seed=seed,
@@ -39,6 +40,7 @@ class WorldTaskSource:
             max_value=max_value,
             distractor_steps=tuple(distractor_steps),
             easy_ops=tuple(easy_ops),
+            distractor_ops=tuple(distractor_ops) if distractor_ops else None,
         )
 
     def splits(self) -> dict[str, list[dict]]:

@@ -17,6 +17,7 @@ def generate_splits(
     max_value: int = MAX_VALUE,
     distractor_steps: tuple[int, int] = (0, 0),
     easy_ops: tuple[str, ...] = OPERATIONS,
+    distractor_ops: tuple[str, ...] | None = None,
 ) -> dict[str, list[dict]]:
     """Disjoint task sets: easy tasks (stage 1), hard tasks (supervision pool) and held-out evaluation.
 
@@ -28,7 +29,8 @@ def generate_splits(
     Easy tasks state only the operations ``easy_ops``; hard tasks may state every operation, and
     when ``easy_ops`` leaves some out, each hard task's chain uses at least one of those: stage 1
     then lacks a skill that every hard task needs, and the subtasks cut from a hard task carry it,
-    so clean subtask supervision can teach what stage 1 did not.
+    so clean subtask supervision can teach what stage 1 did not. ``distractor_ops`` (default: the
+    chain's own operations) are those a distractor chain may state; they are never computed.
     """
     easy_ops = tuple(op for op in OPERATIONS if op in easy_ops)
     new_ops = set(OPERATIONS) - set(easy_ops)
@@ -45,7 +47,8 @@ def generate_splits(
             attempts += 1
             if attempts > 50 * sizes[split] + 1000:
                 raise ValueError(f"cannot draw {sizes[split]} distinct {split} tasks with {lo}-{hi} steps")
-            program = random_program(rng, rng.randint(lo, hi), max_value, rng.randint(*distractor_steps), ops)
+            n_steps, n_distractors = rng.randint(lo, hi), rng.randint(*distractor_steps)  # in this order
+            program = random_program(rng, n_steps, max_value, n_distractors, ops, distractor_ops)
             if not easy and new_ops and not new_ops & {s.op for s in program.steps}:
                 continue  # a hard task that stage 1's operations alone would solve
             if program in seen:  # programs are equal when names, values and steps all are

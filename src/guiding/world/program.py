@@ -128,9 +128,11 @@ def random_program(
     max_value: int = MAX_VALUE,
     distractors: int = 0,
     ops: tuple[str, ...] = OPERATIONS,
+    distractor_ops: tuple[str, ...] | None = None,
 ) -> Program:
-    """A chain of ``n_steps`` plus a distractor chain of ``distractors`` steps (none if 0), both
-    using only the operations ``ops``; a chain that runs into a dead end is drawn again."""
+    """A chain of ``n_steps`` using only the operations ``ops`` plus a distractor chain of
+    ``distractors`` steps (none if 0) using ``distractor_ops`` (default ``ops``); a chain that runs
+    into a dead end is drawn again."""
     for _ in range(1000):
         names = rng.sample(VARIABLES, n_steps + 1 + (distractors + 1 if distractors else 0))
         start_value = rng.randint(0, max_value)
@@ -140,7 +142,7 @@ def random_program(
                 return Program(names[0], start_value, tuple(steps))
             noise_names = names[n_steps + 1 :]
             noise_value = rng.randint(0, max_value)
-            noise = _random_chain(rng, noise_names, noise_value, max_value, ops)
+            noise = _random_chain(rng, noise_names, noise_value, max_value, distractor_ops or ops)
         except _DeadEnd:
             continue
         return Program(names[0], start_value, tuple(steps), (noise_names[0], noise_value), tuple(noise))
@@ -317,3 +319,43 @@ def check_steps(program: Program, solution: str) -> list[bool]:
     # Extra lines beyond the chain are wrong steps too.
     verdicts.extend(False for _ in step_lines[len(program.steps) :])
     return verdicts
+
+
+# What a step can get wrong, in the order ``first_error`` checks it.
+RIGHT, MISSING, UNREADABLE, OPERATION, OPERAND, CARRY, ARITHMETIC, EXTRA = (
+    "right",
+    "missing step",
+    "unreadable",
+    "operation copied wrong",
+    "operand copied wrong",
+    "value carried wrong",
+    "arithmetic",
+    "extra lines",
+)
+
+
+def first_error(program: Program, solution: str) -> tuple[str, str | None]:
+    """The first thing ``solution`` gets wrong, as (kind, the step's true operation), or (RIGHT, None).
+
+    Variable names are not checked: they never reach the answer, and a student may get every
+    name wrong and every answer right. The operation is given so that errors on the operation
+    stage 1 never saw can be told from the others."""
+    step_lines = solution_steps(solution)
+    carried = program.start_value
+    for i, step in enumerate(program.steps):
+        if i >= len(step_lines):
+            return MISSING, step.op
+        m = _STEP_LINE.match(step_lines[i])
+        if not m:
+            return UNREADABLE, step.op
+        a, b, result = int(m["a"]), int(m["b"]), int(m["result"])
+        if not m["op"] == m["op2"] == step.op:
+            return OPERATION, step.op
+        if not int(m["operand"]) == b == step.operand:
+            return OPERAND, step.op
+        if a != carried:
+            return CARRY, step.op
+        if result != apply_op(step.op, a, b):
+            return ARITHMETIC, step.op
+        carried = result
+    return (EXTRA, None) if len(step_lines) > len(program.steps) else (RIGHT, None)
