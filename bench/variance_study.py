@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from guiding.artifacts import BASELINE, GRADED, fill, stage2_model  # noqa: E402
-from guiding.core.lineage import cpu_model  # noqa: E402
+from guiding.core.provenance.lineage import cpu_model  # noqa: E402
 from guiding.report.plan_seeds import read_setting  # noqa: E402
 from guiding.report.variance import draw_components, job_cost, run_spread  # noqa: E402
 
