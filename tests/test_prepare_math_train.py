@@ -1,6 +1,6 @@
-"""tools/prepare_math_train.py: the MATH release's train folder as the JSONL paper mode reads."""
+"""`guiding prepare-math-train` (guiding.tasks.math_release): the MATH release's train folder as the
+JSONL paper mode reads."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,11 +10,8 @@ import yaml
 from conftest import ROOT
 
 from guiding.core.datasets import load_rows, select_where
-
-SCRIPT = ROOT / "tools" / "prepare_math_train.py"
-spec = importlib.util.spec_from_file_location("prepare_math_train", SCRIPT)
-prepare = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(prepare)
+from guiding.core.io import write_jsonl
+from guiding.tasks import math_release as prepare
 
 # A tiny release in the MATH layout (problems written for this test).
 PROBLEMS = {
@@ -40,7 +37,8 @@ def release(tmp_path):
 
 def test_every_problem_becomes_a_row_in_a_fixed_order(release, tmp_path):
     out = tmp_path / "data" / "math_train.jsonl"
-    run = subprocess.run([sys.executable, str(SCRIPT), str(release), str(out)], capture_output=True, text=True)
+    command = [sys.executable, "-m", "guiding.cli", "prepare-math-train", str(release), str(out)]
+    run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["algebra/2", "algebra/10", "geometry/1", "geometry/3"]  # numeric order
@@ -57,7 +55,7 @@ def test_every_problem_becomes_a_row_in_a_fixed_order(release, tmp_path):
 
 def test_paper_configs_select_their_levels_from_it(release, tmp_path):
     out = tmp_path / "math_train.jsonl"
-    prepare.write_jsonl(prepare.read_release(release), out)
+    write_jsonl(out, prepare.read_release(release))
     rows = load_rows(str(out))
     config = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     (hard,) = [s for s in config["hub_tasks"]["sources"] if s["name"] == "math"]

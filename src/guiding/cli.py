@@ -21,6 +21,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     from .core.provenance import audit, crate
     from .llm import serve
     from .report import gpu_budget, plan_seeds, stability
+    from .tasks import math_release
 
     modules = {
         "serve": serve,
@@ -30,6 +31,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         "audit": audit,
         "crate": crate,
         "verdict-stability": stability,
+        "prepare-math-train": math_release,
     }
     for name, module in modules.items():
         module.add_arguments(commands.add_parser(name, help=module.__doc__.split("\n\n")[0]))

@@ -6,7 +6,7 @@ The MATH release (Hendrycks et al. 2021, github.com/hendrycks/math, MIT licence)
 file, ``data/math_train.jsonl``: levels 4-5 are a hard-task pool (``hub_tasks.sources``), levels
 1-3 part of stage 1's data (``training.stage1_data``), both selected by ``level``.
 
-    python tools/prepare_math_train.py MATH/train data/math_train.jsonl
+    guiding prepare-math-train MATH/train data/math_train.jsonl
 
 writes one row per problem, ``{"id", "subject", "problem", "solution", "level", "type"}``, in a
 fixed order (subject, then problem number), and prints the rows per level. A file without a
@@ -21,6 +21,8 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+
+from ..core.io import write_jsonl
 
 FIELDS = ("problem", "solution", "level")
 
@@ -58,26 +60,16 @@ def read_release(train_dir: Path) -> list[dict]:
     return rows
 
 
-def write_jsonl(rows: list[dict], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("train_dir", type=Path, help="the release's train/ folder (MATH/train)")
     parser.add_argument("out", type=Path, nargs="?", default=Path("data/math_train.jsonl"), help="the JSONL to write")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     rows = read_release(args.train_dir)
-    write_jsonl(rows, args.out)
+    write_jsonl(args.out, rows)
     levels = Counter(row["level"] for row in rows)
     print(f"{args.out}: {len(rows)} problems")
     for level, count in sorted(levels.items()):
         print(f"  {level}: {count}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
