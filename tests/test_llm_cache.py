@@ -144,8 +144,8 @@ def test_a_cache_path_whose_folder_is_a_file_names_the_cache_and_the_setting(tmp
 
 READ_BACK = """
 import json, sys
-from guiding.audit import Audit
-from guiding.core.lineage import cached_replies
+from guiding.core.provenance.audit import Audit
+from guiding.core.provenance.lineage import cached_replies
 from guiding.llm import ResponseCache
 path, key = sys.argv[1], sys.argv[2]
 with ResponseCache(path, must_exist=True, read_only=True) as cache:
